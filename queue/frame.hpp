@@ -1,0 +1,164 @@
+// Frames: the unit every ring and every transport moves.
+//
+// A frame is a 32-byte FrameHeader (schema/sluice.fbs) followed by the
+// payload, padded so the next frame starts 32-byte aligned. The header's
+// `length` word doubles as the commit flag: a writer fills everything else,
+// then release-stores `length`; a reader acquire-loads it and ignores the
+// frame while it reads 0. Negative lengths mark padding to the region's end.
+//
+// Anything read from memory another process or host wrote is untrusted:
+// `check_frame` validates a header against its region before any field
+// other than `length` is used, and reports what was wrong as a value.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <expected>
+#include <span>
+#include <string_view>
+
+#include "schema/sluice_generated.h"
+
+namespace sluice::queue {
+
+using schema::FrameFlags;
+using schema::FrameHeader;
+using schema::FrameType;
+
+inline constexpr std::size_t frame_header_bytes = 32;
+inline constexpr std::size_t frame_alignment = 32;
+inline constexpr std::size_t cache_line_bytes = 64;
+
+static_assert(sizeof(FrameHeader) == frame_header_bytes);
+static_assert(alignof(FrameHeader) == 8);
+static_assert(std::is_trivially_copyable_v<FrameHeader>);
+
+// The layout is frozen: every ring, segment and wire format depends on it.
+namespace header_offset {
+inline constexpr std::size_t length = 0;
+inline constexpr std::size_t type = 4;
+inline constexpr std::size_t flags = 6;
+inline constexpr std::size_t stream_id = 8;
+inline constexpr std::size_t session_id = 12;
+inline constexpr std::size_t seq = 16;
+inline constexpr std::size_t timestamp_ns = 24;
+}  // namespace header_offset
+
+constexpr std::size_t align_frame(std::size_t bytes) noexcept {
+  return (bytes + frame_alignment - 1) & ~(frame_alignment - 1);
+}
+
+// Bytes a frame with `payload_bytes` of payload occupies in a ring.
+constexpr std::size_t frame_bytes_for(std::size_t payload_bytes) noexcept {
+  return align_frame(frame_header_bytes + payload_bytes);
+}
+
+constexpr std::uint16_t flags_value(FrameFlags f) noexcept {
+  return static_cast<std::uint16_t>(f);
+}
+inline constexpr std::uint16_t unfragmented_flags =
+    flags_value(FrameFlags::Begin) | flags_value(FrameFlags::End);
+
+// What a reader found wrong with a frame it did not write.
+enum class FrameError : std::uint8_t {
+  NotCommitted,  // length 0: the writer has not published it yet; poll again
+  TooShort,      // length below the header size: corrupt, stop reading this region
+  TooLong,       // length above the region's max frame: corrupt or foreign
+  PastRegion,    // frame would extend beyond the region: corrupt or foreign
+  Misaligned,    // offset or length not a multiple of 32: corrupt
+  BadType,       // unknown FrameType: corrupt or from a newer version
+};
+std::string_view to_string(FrameError e) noexcept;
+
+// The length word as an atomic, in place. Frames are 32-byte aligned, so the
+// word is 4-byte aligned and lock-free atomic across processes.
+inline std::atomic_ref<std::int32_t> length_word(std::byte* frame) noexcept {
+  return std::atomic_ref<std::int32_t>(*reinterpret_cast<std::int32_t*>(frame));
+}
+inline std::int32_t load_length_acquire(const std::byte* frame) noexcept {
+  // A1: pairs with R1 in publish_length(): seeing length != 0 makes every
+  // header field and payload byte written before it visible.
+  return length_word(const_cast<std::byte*>(frame)).load(std::memory_order_acquire);
+}
+inline void publish_length(std::byte* frame, std::int32_t length) noexcept {
+  // R1: header fields and payload before length. Without release a reader
+  // could see the length and then read stale payload bytes.
+  length_word(frame).store(length, std::memory_order_release);
+}
+
+// Header fields other than length, as the writer supplies them.
+struct FrameFields {
+  FrameType type = FrameType::Data;
+  std::uint16_t flags = unfragmented_flags;
+  std::uint32_t stream_id = 0;
+  std::uint32_t session_id = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t timestamp_ns = 0;
+};
+
+// Writes every header field but length (left 0: not yet visible).
+inline void write_header(std::byte* frame, const FrameFields& f) noexcept {
+  const FrameHeader h(0, static_cast<std::uint16_t>(f.type), f.flags, f.stream_id,
+                      f.session_id, f.seq, f.timestamp_ns);
+  // Skip the length word: a concurrent reader may be polling it.
+  std::memcpy(frame + sizeof(std::int32_t),
+              reinterpret_cast<const std::byte*>(&h) + sizeof(std::int32_t),
+              frame_header_bytes - sizeof(std::int32_t));
+}
+
+// A committed frame, read in place. Never copies; valid while the region
+// it points into is not reused by the writer.
+class FrameView {
+ public:
+  FrameView() = default;
+  explicit FrameView(const std::byte* frame, std::int32_t length) noexcept
+      : frame_(frame), length_(length) {}
+
+  const FrameHeader& header() const noexcept {
+    return *reinterpret_cast<const FrameHeader*>(frame_);
+  }
+  // Bytes the frame occupies, header included (padding: its whole extent).
+  std::size_t frame_bytes() const noexcept {
+    return static_cast<std::size_t>(length_ < 0 ? -static_cast<std::int64_t>(length_) : length_);
+  }
+  bool is_padding() const noexcept { return length_ < 0; }
+  FrameType type() const noexcept { return static_cast<FrameType>(header().type()); }
+  std::uint16_t flags() const noexcept { return header().flags(); }
+  std::uint32_t stream_id() const noexcept { return header().stream_id(); }
+  std::uint32_t session_id() const noexcept { return header().session_id(); }
+  std::uint64_t seq() const noexcept { return header().seq(); }
+  std::uint64_t timestamp_ns() const noexcept { return header().timestamp_ns(); }
+  bool has_flag(FrameFlags f) const noexcept { return (flags() & flags_value(f)) != 0; }
+  std::span<const std::byte> payload() const noexcept {
+    return {frame_ + frame_header_bytes, frame_bytes() - frame_header_bytes};
+  }
+  const std::byte* data() const noexcept { return frame_; }
+
+ private:
+  const std::byte* frame_ = nullptr;
+  std::int32_t length_ = 0;
+};
+
+// Validates a frame whose length word was already loaded (acquire) as
+// `length`, with `room_bytes` from the frame to the region's end.
+std::expected<FrameView, FrameError> check_loaded_frame(const std::byte* frame,
+                                                        std::int32_t length,
+                                                        std::size_t room_bytes,
+                                                        std::size_t max_frame_bytes) noexcept;
+
+// Validates the frame at `offset` of `region` (acquire-loading its length)
+// without trusting anything in it. `max_frame_bytes` bounds a data frame;
+// padding may run to the region's end and comes back with is_padding() set
+// and frame_bytes() its extent (its other header fields mean nothing).
+std::expected<FrameView, FrameError> check_frame(std::span<const std::byte> region,
+                                                 std::size_t offset,
+                                                 std::size_t max_frame_bytes) noexcept;
+
+// Checks the first frame of bytes already copied out of untrusted memory (a
+// datagram): like check_frame, with `bytes` as the region.
+std::expected<FrameView, FrameError> check_frame_bytes(std::span<const std::byte> bytes,
+                                                       std::size_t max_frame_bytes) noexcept;
+
+}  // namespace sluice::queue

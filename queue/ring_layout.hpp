@@ -1,0 +1,82 @@
+// What every ring shares: capacity rules, the trailer of position counters
+// placed after the data area, claim handles and errors.
+//
+// A ring region is [data: capacity bytes][trailer: ring_trailer_bytes].
+// Positions are free-running 64-bit byte counts (they never wrap in practice:
+// 2^64 bytes at 100 GB/s is 5 years); index = position & (capacity - 1).
+// Each counter sits alone in a 128-byte block so neither it nor the adjacent
+// line the hardware prefetcher pairs with it is shared with another writer.
+#pragma once
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "queue/frame.hpp"
+
+namespace sluice::queue {
+
+inline constexpr std::size_t counter_block_bytes = 128;
+inline constexpr std::size_t ring_trailer_counters = 4;
+inline constexpr std::size_t ring_trailer_bytes = counter_block_bytes * ring_trailer_counters;
+inline constexpr std::size_t min_ring_capacity_bytes = 1024;
+
+// Trailer slots. Which side writes each one is stated per ring.
+enum class TrailerSlot : std::size_t { Tail = 0, Head = 1, TailIntent = 2, HeadCache = 3 };
+
+enum class RingError : std::uint8_t {
+  BackPressured,  // no room now: the reader is behind; retry later (never blocks)
+  TooLarge,       // the frame exceeds max_frame_bytes: fragment it or give up
+  Corrupt,        // a frame failed validation: the ring is unusable; see FrameError
+  Lapped,         // a broadcast reader fell a whole lap behind: frames were lost
+};
+std::string_view to_string(RingError e) noexcept;
+
+// Ring geometry, validated once at attach time.
+struct RingGeometry {
+  std::size_t capacity_bytes = 0;   // power of two, >= min_ring_capacity_bytes
+  std::size_t max_frame_bytes = 0;  // header included; <= capacity / 8
+
+  // Why the geometry is unusable, or empty when it is fine.
+  std::string_view problem() const noexcept;
+  static constexpr std::size_t required_bytes(std::size_t capacity_bytes) noexcept {
+    return capacity_bytes + ring_trailer_bytes;
+  }
+};
+
+// Region bytes a ring of this capacity needs (data area plus trailer).
+constexpr std::size_t ring_required_bytes(std::size_t capacity_bytes) noexcept {
+  return RingGeometry::required_bytes(capacity_bytes);
+}
+
+// A counter in the trailer, as an atomic in place.
+inline std::atomic_ref<std::uint64_t> trailer_counter(std::span<std::byte> region,
+                                                      std::size_t capacity_bytes,
+                                                      TrailerSlot slot) noexcept {
+  auto* at = region.data() + capacity_bytes +
+             static_cast<std::size_t>(slot) * counter_block_bytes;
+  return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(at));
+}
+
+// A reserved, not yet visible frame. Fill payload(), then commit or abort it
+// through the ring that issued it. Move-only by convention: commit it once.
+struct Claim {
+  std::byte* frame = nullptr;
+  std::uint64_t position = 0;    // stream position of the frame
+  std::size_t payload_bytes = 0;
+  std::span<std::byte> payload() const noexcept {
+    return {frame + frame_header_bytes, payload_bytes};
+  }
+  std::size_t frame_bytes() const noexcept { return frame_bytes_for(payload_bytes); }
+};
+
+// Writes a padding frame covering `bytes` (a multiple of 32) and publishes it.
+inline void publish_padding(std::byte* at, std::size_t bytes) noexcept {
+  write_header(at, FrameFields{.type = FrameType::Pad, .flags = 0});
+  publish_length(at, -static_cast<std::int32_t>(bytes));
+}
+
+}  // namespace sluice::queue

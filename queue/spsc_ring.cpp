@@ -1,0 +1,74 @@
+#include "queue/spsc_ring.hpp"
+
+#include <cstring>
+
+namespace sluice::queue {
+
+SpscRing::SpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept
+    : region_(region),
+      data_(region.data()),
+      geometry_(geometry),
+      mask_(geometry.capacity_bytes - 1) {
+  // A producer or consumer re-attaching (restart) resumes where the ring is.
+  tail_ = producer_position();
+  head_ = consumer_position();
+  cached_head_ = head_;
+}
+
+std::uint64_t SpscRing::producer_position() const noexcept {
+  return trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Tail)
+      .load(std::memory_order_acquire);
+}
+
+std::uint64_t SpscRing::consumer_position() const noexcept {
+  return trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Head)
+      .load(std::memory_order_acquire);
+}
+
+bool SpscRing::has_room(std::uint64_t end_position) noexcept {
+  // end_position includes the next frame's header slot.
+  if (end_position - cached_head_ <= geometry_.capacity_bytes) return true;
+  // A2: pairs with R2 in poll(): space below head is no longer being read.
+  cached_head_ = consumer_position();
+  return end_position - cached_head_ <= geometry_.capacity_bytes;
+}
+
+std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) noexcept {
+  const std::size_t frame_bytes = frame_bytes_for(payload_bytes);
+  if (payload_bytes > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
+  const std::size_t to_end = geometry_.capacity_bytes - (tail_ & mask_);
+  const std::size_t padding = frame_bytes > to_end ? to_end : 0;
+  if (!has_room(tail_ + padding + frame_bytes + frame_alignment))
+    return std::unexpected(RingError::BackPressured);
+  if (padding != 0) {
+    // Zero the header slot at the start before the consumer can reach it.
+    length_word(data_).store(0, std::memory_order_relaxed);
+    publish_padding(at(tail_), padding);
+    tail_ += padding;
+  }
+  return Claim{at(tail_), tail_, payload_bytes};
+}
+
+void SpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
+  const std::size_t frame_bytes = claim.frame_bytes();
+  write_header(claim.frame, fields);
+  // The slot after this frame may hold last lap's bytes; make it read as
+  // "not committed" before this frame becomes visible (ordered by R1).
+  length_word(at(claim.position + frame_bytes)).store(0, std::memory_order_relaxed);
+  publish_length(claim.frame, static_cast<std::int32_t>(frame_header_bytes + claim.payload_bytes));
+  tail_ = claim.position + frame_bytes;
+  // R3: for observers and a producer re-attaching; the consumer never reads it.
+  trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Tail)
+      .store(tail_, std::memory_order_release);
+}
+
+std::expected<std::uint64_t, RingError> SpscRing::offer(std::span<const std::byte> payload,
+                                                        const FrameFields& fields) noexcept {
+  auto claim = try_claim(payload.size());
+  if (!claim) return std::unexpected(claim.error());
+  if (!payload.empty()) std::memcpy(claim->frame + frame_header_bytes, payload.data(), payload.size());
+  commit(*claim, fields);
+  return claim->position;
+}
+
+}  // namespace sluice::queue

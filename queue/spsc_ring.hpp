@@ -1,0 +1,128 @@
+// SpscRing: one producer, one consumer, variable-length frames, zero copy.
+//
+// Threads/processes: exactly one producer and one consumer, each may be in a
+// different process mapping the same region. Either side may die at any
+// point; the other never blocks on it (back-pressure is a return value).
+//
+// Algorithm (the invariant: a frame is visible iff its length word != 0):
+//  - The producer claims [tail, tail + F) if tail + F + 32 <= head + capacity.
+//    The extra 32 bytes are the next frame's header slot: before publishing
+//    a frame the producer zeroes the length word that follows it, so the
+//    consumer never mistakes last lap's bytes for a committed frame and
+//    never has to zero what it read (its reads leave lines shared, not
+//    modified, which keeps the producer's next lap cheap).
+//  - A frame that would cross the end is preceded by a padding frame
+//    (negative length) covering the rest of the data area.
+//  - The consumer walks frames from head, hands each to the handler in
+//    place, and publishes head once per batch.
+//  - The producer reads the consumer's head only when its cached copy says
+//    the ring is full: reading it every time would bounce its cache line.
+// Ordering edges:
+//  R1/A1  frame contents before its length (queue/frame.hpp).
+//  R2/A2  consumer's head store after it finished reading the frames it
+//         releases; the producer's acquire of head before reusing them.
+//  R3     producer's tail store, for observers and a restarted producer.
+// Failure modes: a consumer that stops reading back-pressures the producer;
+// a frame that fails validation stops the consumer with FrameError (the
+// region is never read out of bounds).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <span>
+
+#include "queue/frame.hpp"
+#include "queue/ring_layout.hpp"
+
+namespace sluice::queue {
+
+class SpscRing {
+ public:
+  // Attaches to a region of ring_required_bytes(geometry.capacity_bytes)
+  // bytes. The region must have been zeroed (or formatted) once by its creator.
+  SpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept;
+
+  // --- producer side ---------------------------------------------------
+  // Reserves a frame with `payload_bytes` of payload. Never blocks.
+  [[nodiscard]] std::expected<Claim, RingError> try_claim(std::size_t payload_bytes) noexcept;
+  // Publishes a claimed frame with the given header fields.
+  void commit(const Claim& claim, const FrameFields& fields) noexcept;
+  // Gives a claim back unpublished (the space is reused by the next claim).
+  void abort(const Claim&) noexcept {}
+  // Claim, copy, commit.
+  [[nodiscard]] std::expected<std::uint64_t, RingError> offer(std::span<const std::byte> payload,
+                                                              const FrameFields& fields) noexcept;
+
+  // --- consumer side ---------------------------------------------------
+  // Calls handler(const FrameView&) for up to `limit` committed frames in
+  // order, then releases them. Returns how many were delivered, or why the
+  // frame at head is unreadable (the consumer stays at that frame).
+  template <class Handler>
+  [[nodiscard]] std::expected<std::size_t, FrameError> poll(Handler&& handler,
+                                                            std::size_t limit) noexcept;
+
+  // --- observers -------------------------------------------------------
+  std::uint64_t producer_position() const noexcept;  // published tail
+  std::uint64_t consumer_position() const noexcept;  // published head
+  std::size_t capacity_bytes() const noexcept { return geometry_.capacity_bytes; }
+  std::size_t max_frame_bytes() const noexcept { return geometry_.max_frame_bytes; }
+  std::size_t max_payload_bytes() const noexcept {
+    return geometry_.max_frame_bytes - frame_header_bytes;
+  }
+
+ private:
+  std::byte* at(std::uint64_t position) const noexcept {
+    return data_ + (position & mask_);
+  }
+  bool has_room(std::uint64_t end_position) noexcept;
+
+  std::span<std::byte> region_;
+  std::byte* data_;
+  RingGeometry geometry_;
+  std::uint64_t mask_;
+  // Producer-private state.
+  std::uint64_t tail_;
+  std::uint64_t cached_head_;
+  // Consumer-private state.
+  std::uint64_t head_;
+};
+
+template <class Handler>
+std::expected<std::size_t, FrameError> SpscRing::poll(Handler&& handler,
+                                                      std::size_t limit) noexcept {
+  std::uint64_t position = head_;
+  std::size_t delivered = 0;
+  while (delivered < limit) {
+    std::byte* frame = at(position);
+    const std::int32_t length = load_length_acquire(frame);  // A1
+    if (length == 0) break;
+    const auto room = geometry_.capacity_bytes - (position & mask_);
+    auto view = check_loaded_frame(frame, length, room, geometry_.max_frame_bytes);
+    if (!view) {
+      // Keep what was read before the bad frame; stop at it.
+      if (position != head_) {
+        head_ = position;
+        trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Head)
+            .store(head_, std::memory_order_release);  // R2
+      }
+      return std::unexpected(view.error());
+    }
+    if (!view->is_padding()) {
+      handler(*view);
+      ++delivered;
+    }
+    position += align_frame(view->frame_bytes());
+  }
+  if (position != head_) {
+    head_ = position;
+    // R2: the handler is done with every released frame. Pairs with A2 in
+    // has_room(); without release the producer could overwrite a frame the
+    // handler is still reading.
+    trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Head)
+        .store(head_, std::memory_order_release);
+  }
+  return delivered;
+}
+
+}  // namespace sluice::queue

@@ -1,0 +1,162 @@
+#include "queue/spsc_ring.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <latch>
+#include <random>
+#include <thread>
+#include <vector>
+
+namespace sluice::queue {
+namespace {
+
+constexpr RingGeometry small{.capacity_bytes = 1024, .max_frame_bytes = 128};
+
+struct SpscRingTest : ::testing::Test {
+  std::vector<std::byte> region = std::vector<std::byte>(ring_required_bytes(small.capacity_bytes));
+  SpscRing ring{region, small};
+
+  std::vector<std::uint64_t> drain(std::size_t limit = 1000) {
+    std::vector<std::uint64_t> seqs;
+    auto n = ring.poll([&](const FrameView& f) { seqs.push_back(f.seq()); }, limit);
+    EXPECT_TRUE(n);
+    return seqs;
+  }
+  void offer_seq(std::uint64_t seq, std::size_t bytes = 8) {
+    std::vector<std::byte> payload(bytes, std::byte(seq));
+    ASSERT_TRUE(ring.offer(payload, {.seq = seq}));
+  }
+};
+
+TEST_F(SpscRingTest, FrameIsInvisibleUntilCommitted) {
+  auto claim = ring.try_claim(16);
+  ASSERT_TRUE(claim);
+  EXPECT_TRUE(drain().empty());
+  ring.commit(*claim, {.seq = 1});
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{1}));
+}
+
+TEST_F(SpscRingTest, ClaimedPayloadIsReadInPlaceByTheConsumer) {
+  auto claim = ring.try_claim(4);
+  ASSERT_TRUE(claim);
+  std::memcpy(claim->payload().data(), "abcd", 4);
+  ring.commit(*claim, {.seq = 1});
+  ASSERT_TRUE(ring.poll([&](const FrameView& f) {
+    EXPECT_EQ(f.payload().data(), claim->payload().data());
+    EXPECT_EQ(std::memcmp(f.payload().data(), "abcd", 4), 0);
+  }, 1));
+}
+
+TEST_F(SpscRingTest, RejectsWriteWhenFullAndAcceptsAfterConsumerReleases) {
+  std::uint64_t seq = 0;
+  while (ring.offer(std::vector<std::byte>(64), {.seq = seq + 1})) ++seq;
+  EXPECT_EQ(ring.try_claim(64).error(), RingError::BackPressured);
+  EXPECT_EQ(seq, (1024 - 32) / 96);
+  EXPECT_EQ(drain(2).size(), 2u) << "two frames free room for the padding and the frame";
+  EXPECT_TRUE(ring.offer(std::vector<std::byte>(64), {.seq = seq + 1}));
+}
+
+TEST_F(SpscRingTest, FrameAboveMaxFrameIsTooLarge) {
+  EXPECT_EQ(ring.try_claim(small.max_frame_bytes - frame_header_bytes + 1).error(), RingError::TooLarge);
+  EXPECT_TRUE(ring.try_claim(small.max_frame_bytes - frame_header_bytes));
+}
+
+TEST_F(SpscRingTest, WrapsWithPaddingAndKeepsOrderAcrossManyLaps) {
+  std::mt19937 rng(7);
+  std::uint64_t next_offer = 1, next_read = 1;
+  for (int round = 0; round < 5000; ++round) {
+    for (int k = rng() % 5; k > 0; --k) {
+      const std::size_t size = rng() % (small.max_frame_bytes - frame_header_bytes + 1);
+      std::vector<std::byte> payload(size, std::byte(next_offer));
+      if (ring.offer(payload, {.seq = next_offer})) ++next_offer;
+    }
+    ASSERT_TRUE(ring.poll([&](const FrameView& f) {
+      ASSERT_EQ(f.seq(), next_read);
+      for (auto b : f.payload()) ASSERT_EQ(b, std::byte(next_read));
+      ++next_read;
+    }, rng() % 4 + 1));
+  }
+  EXPECT_GT(next_read, 1000u);
+  EXPECT_GT(ring.consumer_position(), 20 * small.capacity_bytes) << "many laps";
+}
+
+TEST_F(SpscRingTest, StaleBytesFromThePreviousLapAreNeverReadAsFrames) {
+  // Fill the ring with 32-byte frames, drain, then refill with larger ones:
+  // old headers sit at offsets the new frames skip over.
+  for (std::uint64_t s = 1; s <= 20; ++s) offer_seq(s, 0);
+  EXPECT_EQ(drain().size(), 20u);
+  std::uint64_t seq = 21;
+  for (int lap = 0; lap < 50; ++lap) {
+    offer_seq(seq++, 90);
+    offer_seq(seq++, 0);
+    auto got = drain();
+    ASSERT_EQ(got, (std::vector<std::uint64_t>{seq - 2, seq - 1}));
+  }
+}
+
+TEST_F(SpscRingTest, AbortedClaimIsNeverDelivered) {
+  auto claim = ring.try_claim(16);
+  ASSERT_TRUE(claim);
+  ring.abort(*claim);
+  offer_seq(1);
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{1}));
+}
+
+TEST_F(SpscRingTest, CorruptLengthStopsTheConsumerWithAReason) {
+  offer_seq(1);
+  offer_seq(2);
+  // A foreign writer scribbles over the second frame's length.
+  publish_length(region.data() + 64, 1 << 20);
+  std::vector<std::uint64_t> seqs;
+  auto n = ring.poll([&](const FrameView& f) { seqs.push_back(f.seq()); }, 10);
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error(), FrameError::TooLong);
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(ring.consumer_position(), 64u) << "frames before the bad one are released";
+}
+
+TEST_F(SpscRingTest, ReattachedProducerContinuesAtThePublishedTail) {
+  offer_seq(1);
+  SpscRing again(region, small);
+  ASSERT_TRUE(again.offer(std::vector<std::byte>(8), {.seq = 2}));
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{1, 2}));
+}
+
+TEST(SpscRingConcurrentTest, TwoThreadsTransferAMillionFramesInOrder) {
+  constexpr RingGeometry g{.capacity_bytes = 64 * 1024, .max_frame_bytes = 1024};
+  std::vector<std::byte> region(ring_required_bytes(g.capacity_bytes));
+  SpscRing ring(region, g);
+  constexpr std::uint64_t count = 1'000'000;
+  std::latch start(2);
+  std::thread producer([&] {
+    start.arrive_and_wait();
+    std::mt19937 rng(1);
+    for (std::uint64_t seq = 1; seq <= count;) {
+      const std::size_t size = rng() % 200;
+      auto claim = ring.try_claim(size);
+      if (!claim) { std::this_thread::yield(); continue; }
+      for (std::size_t i = 0; i < size; ++i) claim->payload()[i] = std::byte(seq + i);
+      ring.commit(*claim, {.seq = seq});
+      ++seq;
+    }
+  });
+  start.arrive_and_wait();
+  std::uint64_t expected = 1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (expected <= count && std::chrono::steady_clock::now() < deadline) {
+    auto n = ring.poll([&](const FrameView& f) {
+      ASSERT_EQ(f.seq(), expected);
+      const auto p = f.payload();
+      for (std::size_t i = 0; i < p.size(); ++i) ASSERT_EQ(p[i], std::byte(expected + i));
+      ++expected;
+    }, 64);
+    ASSERT_TRUE(n);
+    if (*n == 0) std::this_thread::yield();
+  }
+  producer.join();
+  EXPECT_EQ(expected, count + 1);
+}
+
+}  // namespace
+}  // namespace sluice::queue
