@@ -1,0 +1,130 @@
+#include "queue/broadcast_ring.hpp"
+
+#include <cstring>
+
+namespace sluice::queue {
+
+BroadcastWriter::BroadcastWriter(std::span<std::byte> region, RingGeometry geometry) noexcept
+    : region_(region),
+      data_(region.data()),
+      geometry_(geometry),
+      mask_(geometry.capacity_bytes - 1),
+      tail_(trailer_counter(region, geometry.capacity_bytes, TrailerSlot::Tail)
+                .load(std::memory_order_acquire)) {}
+
+std::expected<Claim, RingError> BroadcastWriter::try_claim(std::size_t payload_bytes) noexcept {
+  if (payload_bytes > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
+  const std::size_t frame_bytes = frame_bytes_for(payload_bytes);
+  const std::size_t to_end = geometry_.capacity_bytes - (tail_ & mask_);
+  const std::size_t padding = frame_bytes > to_end ? to_end : 0;
+  // F1: announce before overwriting. The fence keeps the frame bytes written
+  // after it from becoming visible before the intent.
+  trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::TailIntent)
+      .store(tail_ + padding + frame_bytes, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  if (padding != 0) {
+    publish_padding(at(tail_), padding);
+    publish_tail(tail_ + padding);
+  }
+  return Claim{at(tail_), tail_, payload_bytes};
+}
+
+void BroadcastWriter::publish_tail(std::uint64_t end) noexcept {
+  tail_ = end;
+  // R3: the frame is complete below tail. Pairs with A3 in the reader.
+  trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Tail)
+      .store(tail_, std::memory_order_release);
+}
+
+void BroadcastWriter::commit(const Claim& claim, const FrameFields& fields) noexcept {
+  write_header(claim.frame, fields);
+  publish_length(claim.frame, static_cast<std::int32_t>(frame_header_bytes + claim.payload_bytes));
+  publish_tail(claim.position + claim.frame_bytes());
+}
+
+void BroadcastWriter::abort(const Claim& claim) noexcept {
+  publish_padding(claim.frame, claim.frame_bytes());
+  publish_tail(claim.position + claim.frame_bytes());
+}
+
+std::expected<std::uint64_t, RingError> BroadcastWriter::offer(std::span<const std::byte> payload,
+                                                               const FrameFields& fields) noexcept {
+  auto claim = try_claim(payload.size());
+  if (!claim) return std::unexpected(claim.error());
+  if (!payload.empty()) std::memcpy(claim->payload().data(), payload.data(), payload.size());
+  commit(*claim, fields);
+  return claim->position;
+}
+
+BroadcastReader::BroadcastReader(std::span<std::byte> region, RingGeometry geometry,
+                                 ReaderStart start)
+    : region_(region),
+      data_(region.data()),
+      geometry_(geometry),
+      mask_(geometry.capacity_bytes - 1),
+      position_(writer_position()),
+      scratch_(geometry.max_frame_bytes) {
+  if (start == ReaderStart::Earliest) {
+    // Every lap starts with a frame at index 0: the oldest lap start whose
+    // bytes are all still intact.
+    const std::uint64_t intent = counter(TrailerSlot::TailIntent).load(std::memory_order_acquire);
+    const std::uint64_t capacity = geometry.capacity_bytes;
+    position_ = intent <= capacity ? 0 : (intent - capacity + capacity - 1) / capacity * capacity;
+    if (position_ > writer_position()) position_ = writer_position();
+  }
+}
+
+std::uint64_t BroadcastReader::writer_position() const noexcept {
+  return counter(TrailerSlot::Tail).load(std::memory_order_acquire);  // A3
+}
+
+bool BroadcastReader::is_lapped() const noexcept {
+  // F2: pairs with F1. Bytes copied before this fence that came from the
+  // writer's new lap imply the new intent is visible here.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  const std::uint64_t intent = counter(TrailerSlot::TailIntent).load(std::memory_order_relaxed);
+  return intent > position_ + geometry_.capacity_bytes;
+}
+
+void BroadcastReader::resync() noexcept {
+  const std::uint64_t tail = writer_position();
+  ++lapped_;
+  lost_bytes_ += tail - position_;
+  position_ = tail;
+}
+
+// Racy by design: the writer may be overwriting these bytes; is_lapped()
+// decides afterwards whether the copy can be used.
+__attribute__((no_sanitize("thread"))) BroadcastReader::Copy BroadcastReader::copy_out(
+    std::size_t bytes) noexcept {
+  const std::byte* src = data_ + (position_ & mask_);
+  for (std::size_t i = 0; i < bytes; ++i) scratch_[i] = src[i];
+  return is_lapped() ? Copy::Lapped : Copy::Done;
+}
+
+std::expected<FrameView, FrameError> BroadcastReader::read_next(bool& lapped) noexcept {
+  if (position_ >= writer_position()) return std::unexpected(FrameError::NotCommitted);
+  if (is_lapped() || copy_out(frame_header_bytes) == Copy::Lapped) {
+    resync();
+    lapped = true;
+    return std::unexpected(FrameError::NotCommitted);
+  }
+  std::int32_t length;
+  std::memcpy(&length, scratch_.data(), sizeof length);
+  const std::size_t room = geometry_.capacity_bytes - (position_ & mask_);
+  auto view = check_loaded_frame(scratch_.data(), length, room, geometry_.max_frame_bytes);
+  if (!view) return view;
+  if (view->is_padding()) {
+    position_ += view->frame_bytes();
+    return view;
+  }
+  if (copy_out(view->frame_bytes()) == Copy::Lapped) {
+    resync();
+    lapped = true;
+    return std::unexpected(FrameError::NotCommitted);
+  }
+  position_ += align_frame(view->frame_bytes());
+  return FrameView(scratch_.data(), length);
+}
+
+}  // namespace sluice::queue

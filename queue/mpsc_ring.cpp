@@ -1,0 +1,117 @@
+#include "queue/mpsc_ring.hpp"
+
+#include <cstring>
+
+namespace sluice::queue {
+
+MpscRing::MpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept
+    : region_(region),
+      data_(region.data()),
+      geometry_(geometry),
+      mask_(geometry.capacity_bytes - 1),
+      head_(consumer_position()) {}
+
+std::uint64_t MpscRing::producer_position() const noexcept {
+  return counter(TrailerSlot::Tail).load(std::memory_order_acquire);
+}
+
+std::uint64_t MpscRing::consumer_position() const noexcept {
+  return counter(TrailerSlot::Head).load(std::memory_order_acquire);
+}
+
+std::expected<Claim, RingError> MpscRing::try_claim(std::size_t payload_bytes) noexcept {
+  if (payload_bytes > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
+  const std::size_t frame_bytes = frame_bytes_for(payload_bytes);
+  const std::size_t capacity = geometry_.capacity_bytes;
+  auto tail_word = counter(TrailerSlot::Tail);
+  auto head_cache = counter(TrailerSlot::HeadCache);
+  std::uint64_t tail = tail_word.load(std::memory_order_acquire);
+  std::size_t padding;
+  for (;;) {
+    const std::size_t to_end = capacity - (tail & mask_);
+    padding = frame_bytes > to_end ? to_end : 0;
+    const std::uint64_t end = tail + padding + frame_bytes;
+    // Relaxed: a stale cached head only under-estimates the room.
+    std::uint64_t head = head_cache.load(std::memory_order_relaxed);
+    if (end - head > capacity) {
+      head = consumer_position();  // A2: pairs with R2 in release()
+      if (end - head > capacity) return std::unexpected(RingError::BackPressured);
+      head_cache.store(head, std::memory_order_relaxed);
+    }
+    if (tail_word.compare_exchange_weak(tail, end, std::memory_order_acq_rel,
+                                        std::memory_order_acquire))
+      break;
+  }
+  if (padding != 0) publish_padding(at(tail), padding);
+  const std::uint64_t position = tail + padding;
+  // Relaxed: only the consumer's stale-claim recovery reads it, after the
+  // claim has been stuck for a timeout far longer than any store delay.
+  extent_word(at(position)).store(frame_bytes, std::memory_order_relaxed);
+  return Claim{at(position), position, payload_bytes};
+}
+
+void MpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
+  write_header(claim.frame, fields);
+  publish_length(claim.frame, static_cast<std::int32_t>(frame_header_bytes + claim.payload_bytes));
+}
+
+void MpscRing::abort(const Claim& claim) noexcept {
+  publish_padding(claim.frame, claim.frame_bytes());
+}
+
+std::expected<std::uint64_t, RingError> MpscRing::offer(std::span<const std::byte> payload,
+                                                        const FrameFields& fields) noexcept {
+  auto claim = try_claim(payload.size());
+  if (!claim) return std::unexpected(claim.error());
+  if (!payload.empty()) std::memcpy(claim->payload().data(), payload.data(), payload.size());
+  commit(*claim, fields);
+  return claim->position;
+}
+
+void MpscRing::release(std::uint64_t position) noexcept {
+  if (position == head_) return;
+  head_ = position;
+  // R2: the handler is done with, and the consumer has zeroed, every frame
+  // below head. Pairs with A2 in try_claim().
+  counter(TrailerSlot::Head).store(head_, std::memory_order_release);
+}
+
+std::size_t MpscRing::stale_claim_extent(std::uint64_t tail) const noexcept {
+  std::byte* frame = at(head_);
+  const std::size_t to_end = geometry_.capacity_bytes - (head_ & mask_);
+  const std::size_t limit = std::min<std::uint64_t>(to_end, tail - head_);
+  const std::uint64_t recorded = extent_word(frame).load(std::memory_order_relaxed);
+  if (recorded >= frame_alignment && recorded % frame_alignment == 0 &&
+      recorded <= align_frame(geometry_.max_frame_bytes) && recorded <= limit)
+    return static_cast<std::size_t>(recorded);
+  // Died before recording: its bytes are still zero up to the next claim,
+  // which shows a length or an extent.
+  std::size_t extent = frame_alignment;
+  while (extent < limit && load_length_acquire(frame + extent) == 0 &&
+         extent_word(frame + extent).load(std::memory_order_relaxed) == 0)
+    extent += frame_alignment;
+  return extent;
+}
+
+std::optional<std::size_t> MpscRing::unblock_stale_claim(std::uint64_t now_ns,
+                                                         std::uint64_t timeout_ns) noexcept {
+  const std::uint64_t tail = producer_position();
+  if (tail == head_ || load_length_acquire(at(head_)) != 0) {
+    stuck_position_ = ~std::uint64_t{0};
+    return std::nullopt;
+  }
+  if (stuck_position_ != head_) {
+    stuck_position_ = head_;
+    stuck_since_ns_ = now_ns;
+    return std::nullopt;
+  }
+  if (now_ns - stuck_since_ns_ < timeout_ns) return std::nullopt;
+  const std::size_t extent = stale_claim_extent(tail);
+  // If the producer was only slow and commits now, its frame is lost either
+  // way: the padding wins the race or its length is overwritten below.
+  publish_padding(at(head_), extent);
+  stuck_position_ = ~std::uint64_t{0};
+  return extent;
+}
+
+}  // namespace sluice::queue

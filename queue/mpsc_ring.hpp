@@ -1,0 +1,125 @@
+// MpscRing: many producers, one consumer, variable-length frames, zero copy.
+//
+// Threads/processes: any number of producers (threads or processes), one
+// consumer. Producers serialise only on one compare-and-swap of the tail;
+// they fill and commit their frames concurrently, in any order.
+//
+// Algorithm (invariant: a frame is visible iff its length word != 0; every
+// byte between head and tail that no producer wrote yet is zero):
+//  - A producer reads tail and a shared cached head, checks room, and CASes
+//    tail forward by its frame (plus padding if the frame would cross the
+//    end). A CAS and not a fetch-add: a fetch-add cannot be undone when the
+//    ring turns out to be full, and would claim space that is still unread.
+//  - Right after winning, the producer records its frame's extent in the
+//    header's seq word (the real seq overwrites it at commit): that is how
+//    the consumer can skip a claim whose producer died.
+//  - The consumer reads frames from head in position order, hands each to
+//    the handler in place, zeroes what it consumed (restoring the invariant
+//    for the next lap) and publishes head once per batch.
+//  - A producer that dies between claim and commit leaves a zero length at
+//    head while tail is ahead of it. unblock_stale_claim(now) turns such a
+//    claim into padding once it has been stuck longer than the timeout. The
+//    extent comes from the seq word; if the producer died before writing it,
+//    the claim is still all zero, so the next non-zero length word (or tail)
+//    marks its end.
+// Ordering edges:
+//  R1/A1  frame contents before length (queue/frame.hpp).
+//  R2/A2  consumer: zeroing and reading done before head moves; producers
+//         acquire head before reusing the space.
+//  CAS    acq_rel on tail: claims are totally ordered; a producer's extent
+//         store and commit happen after its own CAS.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <span>
+
+#include "queue/frame.hpp"
+#include "queue/ring_layout.hpp"
+
+namespace sluice::queue {
+
+class MpscRing {
+ public:
+  // Attaches to a zeroed region of ring_required_bytes(capacity) bytes.
+  MpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept;
+
+  // --- producer side (any thread or process) ----------------------------
+  [[nodiscard]] std::expected<Claim, RingError> try_claim(std::size_t payload_bytes) noexcept;
+  void commit(const Claim& claim, const FrameFields& fields) noexcept;
+  // Publishes the claimed space as padding: it is skipped, never delivered.
+  void abort(const Claim& claim) noexcept;
+  [[nodiscard]] std::expected<std::uint64_t, RingError> offer(std::span<const std::byte> payload,
+                                                              const FrameFields& fields) noexcept;
+
+  // --- consumer side (one thread) ----------------------------------------
+  template <class Handler>
+  [[nodiscard]] std::expected<std::size_t, FrameError> poll(Handler&& handler,
+                                                            std::size_t limit) noexcept;
+  // Call when poll() returns 0 while producers may be dead. Returns the bytes
+  // turned into padding once the claim at head has been stuck for timeout_ns.
+  std::optional<std::size_t> unblock_stale_claim(std::uint64_t now_ns,
+                                                 std::uint64_t timeout_ns) noexcept;
+
+  std::uint64_t producer_position() const noexcept;
+  std::uint64_t consumer_position() const noexcept;
+  std::size_t capacity_bytes() const noexcept { return geometry_.capacity_bytes; }
+  std::size_t max_payload_bytes() const noexcept {
+    return geometry_.max_frame_bytes - frame_header_bytes;
+  }
+
+ private:
+  std::byte* at(std::uint64_t position) const noexcept { return data_ + (position & mask_); }
+  std::atomic_ref<std::uint64_t> counter(TrailerSlot slot) const noexcept {
+    return trailer_counter(region_, geometry_.capacity_bytes, slot);
+  }
+  std::atomic_ref<std::uint64_t> extent_word(std::byte* frame) const noexcept {
+    return std::atomic_ref<std::uint64_t>(
+        *reinterpret_cast<std::uint64_t*>(frame + header_offset::seq));
+  }
+  std::size_t stale_claim_extent(std::uint64_t tail) const noexcept;
+  void release(std::uint64_t position) noexcept;
+
+  std::span<std::byte> region_;
+  std::byte* data_;
+  RingGeometry geometry_;
+  std::uint64_t mask_;
+  // Consumer-private state.
+  std::uint64_t head_;
+  std::uint64_t stuck_position_ = ~std::uint64_t{0};
+  std::uint64_t stuck_since_ns_ = 0;
+};
+
+template <class Handler>
+std::expected<std::size_t, FrameError> MpscRing::poll(Handler&& handler,
+                                                      std::size_t limit) noexcept {
+  std::uint64_t position = head_;
+  std::size_t delivered = 0;
+  std::expected<std::size_t, FrameError> result = 0;
+  while (delivered < limit) {
+    std::byte* frame = at(position);
+    const std::int32_t length = load_length_acquire(frame);  // A1
+    if (length == 0) break;
+    const auto room = geometry_.capacity_bytes - (position & mask_);
+    auto view = check_loaded_frame(frame, length, room, geometry_.max_frame_bytes);
+    if (!view) {
+      result = std::unexpected(view.error());
+      break;
+    }
+    if (!view->is_padding()) {
+      handler(*view);
+      ++delivered;
+    }
+    const std::size_t bytes = align_frame(view->frame_bytes());
+    // Restore the all-zero invariant for the producers' next lap.
+    std::memset(frame, 0, bytes);
+    position += bytes;
+  }
+  release(position);
+  if (result) result = delivered;
+  return result;
+}
+
+}  // namespace sluice::queue

@@ -1,0 +1,120 @@
+#include "queue/broadcast_ring.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <latch>
+#include <thread>
+#include <vector>
+
+namespace sluice::queue {
+namespace {
+
+constexpr RingGeometry small{.capacity_bytes = 1024, .max_frame_bytes = 128};
+
+struct BroadcastRingTest : ::testing::Test {
+  std::vector<std::byte> region = std::vector<std::byte>(ring_required_bytes(small.capacity_bytes));
+  BroadcastWriter writer{region, small};
+
+  void offer(std::uint64_t seq, std::size_t bytes = 8) {
+    ASSERT_TRUE(writer.offer(std::vector<std::byte>(bytes, std::byte(seq)), {.seq = seq}));
+  }
+  static std::vector<std::uint64_t> drain(BroadcastReader& r) {
+    std::vector<std::uint64_t> seqs;
+    auto n = r.poll([&](const FrameView& f) {
+      for (auto b : f.payload()) EXPECT_EQ(b, std::byte(f.seq()));
+      seqs.push_back(f.seq());
+    }, 1000);
+    EXPECT_TRUE(n);
+    return seqs;
+  }
+};
+
+TEST_F(BroadcastRingTest, EveryReaderSeesEveryFrame) {
+  BroadcastReader a(region, small, ReaderStart::Live), b(region, small, ReaderStart::Live);
+  for (std::uint64_t s = 1; s <= 5; ++s) offer(s);
+  EXPECT_EQ(drain(a), (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(drain(b), (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+}
+
+TEST_F(BroadcastRingTest, LiveReaderStartsAtTheWritersTail) {
+  offer(1);
+  BroadcastReader r(region, small, ReaderStart::Live);
+  offer(2);
+  EXPECT_EQ(drain(r), (std::vector<std::uint64_t>{2}));
+}
+
+TEST_F(BroadcastRingTest, EarliestReaderReplaysTheOldestIntactLap) {
+  for (std::uint64_t s = 1; s <= 3; ++s) offer(s);
+  BroadcastReader r(region, small, ReaderStart::Earliest);
+  EXPECT_EQ(drain(r), (std::vector<std::uint64_t>{1, 2, 3}));
+}
+
+TEST_F(BroadcastRingTest, WriterIsNeverBlockedBySlowReaders) {
+  BroadcastReader slow(region, small, ReaderStart::Live);
+  for (std::uint64_t s = 1; s <= 1000; ++s) offer(s, 64);
+}
+
+TEST_F(BroadcastRingTest, LappedReaderReportsTheLossAndResumesAtTheTail) {
+  BroadcastReader r(region, small, ReaderStart::Live);
+  offer(1);
+  EXPECT_EQ(drain(r), (std::vector<std::uint64_t>{1}));
+  for (std::uint64_t s = 2; s <= 40; ++s) offer(s, 64);  // > one lap
+  EXPECT_TRUE(drain(r).empty());
+  EXPECT_EQ(r.lapped(), 1u);
+  EXPECT_GT(r.lost_bytes(), small.capacity_bytes);
+  offer(41);
+  EXPECT_EQ(drain(r), (std::vector<std::uint64_t>{41}));
+}
+
+TEST_F(BroadcastRingTest, CorruptFrameIsReportedNotDelivered) {
+  BroadcastReader r(region, small, ReaderStart::Live);
+  offer(1);
+  publish_length(region.data(), 4096);
+  std::size_t delivered = 0;
+  auto n = r.poll([&](const FrameView&) { ++delivered; }, 10);
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error(), FrameError::TooLong);
+  EXPECT_EQ(delivered, 0u);
+}
+
+TEST(BroadcastRingConcurrentTest, ReadersNeverSeeTornFramesWhileBeingLapped) {
+  constexpr RingGeometry g{.capacity_bytes = 4096, .max_frame_bytes = 512};
+  std::vector<std::byte> region(ring_required_bytes(g.capacity_bytes));
+  BroadcastWriter writer(region, g);
+  std::atomic<bool> done{false};
+  std::latch start(3);
+  auto read = [&](std::uint64_t& frames, std::uint64_t& lapped) {
+    BroadcastReader r(region, g, ReaderStart::Live);
+    start.arrive_and_wait();
+    std::uint64_t last = 0;
+    while (!done.load(std::memory_order_relaxed)) {
+      auto n = r.poll([&](const FrameView& f) {
+        ASSERT_GT(f.seq(), last) << "order";
+        last = f.seq();
+        for (auto b : f.payload()) ASSERT_EQ(b, std::byte(f.seq())) << "torn frame";
+        ++frames;
+      }, 16);
+      ASSERT_TRUE(n);
+    }
+    lapped = r.lapped();
+  };
+  std::uint64_t frames[2] = {}, lapped[2] = {};
+  std::thread r0([&] { read(frames[0], lapped[0]); });
+  std::thread r1([&] { read(frames[1], lapped[1]); });
+  start.arrive_and_wait();
+  std::vector<std::byte> payload(200);
+  for (std::uint64_t seq = 1; seq <= 300'000; ++seq) {
+    std::fill(payload.begin(), payload.end(), std::byte(seq));
+    ASSERT_TRUE(writer.offer(std::span(payload).first(seq % 200), {.seq = seq}));
+  }
+  done = true;
+  r0.join();
+  r1.join();
+  EXPECT_GT(frames[0] + frames[1], 0u);
+  RecordProperty("lapped", std::to_string(lapped[0] + lapped[1]));
+}
+
+}  // namespace
+}  // namespace sluice::queue
