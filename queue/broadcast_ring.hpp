@@ -78,6 +78,7 @@ class BroadcastReader {
                                                             std::size_t limit) noexcept;
 
   std::uint64_t position() const noexcept { return position_; }
+  bool has_data() const noexcept { return position_ < writer_position(); }
   std::uint64_t lapped() const noexcept { return lapped_; }
   std::uint64_t lost_bytes() const noexcept { return lost_bytes_; }
   std::uint64_t writer_position() const noexcept;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -98,15 +99,20 @@ struct FrameFields {
   std::uint64_t timestamp_ns = 0;
 };
 
-// Writes every header field but length (left 0: not yet visible).
+// Writes every header field but length (left alone: a reader may be
+// polling it). Field by field into place: composing a FrameHeader on the
+// stack and copying it at an offset stalls on store forwarding.
 inline void write_header(std::byte* frame, const FrameFields& f) noexcept {
-  const FrameHeader h(0, static_cast<std::uint16_t>(f.type), f.flags, f.stream_id,
-                      f.session_id, f.seq, f.timestamp_ns);
-  // Skip the length word: a concurrent reader may be polling it.
-  std::memcpy(frame + sizeof(std::int32_t),
-              reinterpret_cast<const std::byte*>(&h) + sizeof(std::int32_t),
-              frame_header_bytes - sizeof(std::int32_t));
+  const auto type = static_cast<std::uint16_t>(f.type);
+  std::memcpy(frame + header_offset::type, &type, sizeof type);
+  std::memcpy(frame + header_offset::flags, &f.flags, sizeof f.flags);
+  std::memcpy(frame + header_offset::stream_id, &f.stream_id, sizeof f.stream_id);
+  std::memcpy(frame + header_offset::session_id, &f.session_id, sizeof f.session_id);
+  std::memcpy(frame + header_offset::seq, &f.seq, sizeof f.seq);
+  std::memcpy(frame + header_offset::timestamp_ns, &f.timestamp_ns, sizeof f.timestamp_ns);
 }
+static_assert(std::endian::native == std::endian::little,
+              "frames are little-endian and written in place");
 
 // A committed frame, read in place. Never copies; valid while the region
 // it points into is not reused by the writer.

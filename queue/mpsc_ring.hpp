@@ -63,6 +63,9 @@ class MpscRing {
   std::optional<std::size_t> unblock_stale_claim(std::uint64_t now_ns,
                                                  std::uint64_t timeout_ns) noexcept;
 
+  // True if a frame is committed at the consumer's position (consumer side).
+  bool has_data() const noexcept { return load_length_acquire(at(head_)) != 0; }
+
   std::uint64_t producer_position() const noexcept;
   std::uint64_t consumer_position() const noexcept;
   std::size_t capacity_bytes() const noexcept { return geometry_.capacity_bytes; }

@@ -51,12 +51,17 @@ std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) n
 
 void SpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
   const std::size_t frame_bytes = claim.frame_bytes();
-  write_header(claim.frame, fields);
   // The slot after this frame may hold last lap's bytes; make it read as
   // "not committed" before this frame becomes visible (ordered by R1).
   length_word(at(claim.position + frame_bytes)).store(0, std::memory_order_relaxed);
+  // Header fields and length back to back: the reader spins on this line,
+  // and every store to it that is not adjacent can cost a transfer.
+  write_header(claim.frame, fields);
   publish_length(claim.frame, static_cast<std::int32_t>(frame_header_bytes + claim.payload_bytes));
   tail_ = claim.position + frame_bytes;
+  // Own the lines the next frames will write before they are needed: the
+  // zero-ahead store above would otherwise wait for a miss on the next call.
+  __builtin_prefetch(at(tail_ + 2 * cache_line_bytes), 1);
   // R3: for observers and a producer re-attaching; the consumer never reads it.
   trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Tail)
       .store(tail_, std::memory_order_release);

@@ -62,6 +62,9 @@ class SpscRing {
   [[nodiscard]] std::expected<std::size_t, FrameError> poll(Handler&& handler,
                                                             std::size_t limit) noexcept;
 
+  // True if a frame is committed at the consumer's position (consumer side).
+  bool has_data() const noexcept { return load_length_acquire(at(head_)) != 0; }
+
   // --- observers -------------------------------------------------------
   std::uint64_t producer_position() const noexcept;  // published tail
   std::uint64_t consumer_position() const noexcept;  // published head
@@ -96,7 +99,13 @@ std::expected<std::size_t, FrameError> SpscRing::poll(Handler&& handler,
   while (delivered < limit) {
     std::byte* frame = at(position);
     const std::int32_t length = load_length_acquire(frame);  // A1
-    if (length == 0) break;
+    if (length == 0) {
+      // Ask for the line after the header while waiting: when the frame
+      // lands, its payload line then arrives with the header line instead
+      // of after it (one transfer time instead of two).
+      __builtin_prefetch(frame + cache_line_bytes, 0);
+      break;
+    }
     const auto room = geometry_.capacity_bytes - (position & mask_);
     auto view = check_loaded_frame(frame, length, room, geometry_.max_frame_bytes);
     if (!view) {

@@ -1,0 +1,237 @@
+#include "shm/segment.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <boost/interprocess/exceptions.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <thread>
+
+namespace sluice::shm {
+
+namespace bip = boost::interprocess;
+
+std::string_view to_string(RingKind k) noexcept {
+  switch (k) {
+    case RingKind::Spsc: return "spsc";
+    case RingKind::Mpsc: return "mpsc";
+    case RingKind::Broadcast: return "broadcast";
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr std::size_t default_capacity_bytes = 1 << 20;
+constexpr std::size_t default_max_frame_bytes = 64 << 10;
+
+std::uint64_t realtime_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return std::uint64_t(ts.tv_sec) * 1'000'000'000u + std::uint64_t(ts.tv_nsec);
+}
+
+std::size_t segment_bytes_for(std::size_t capacity_bytes) {
+  return ring_offset + queue::ring_required_bytes(capacity_bytes);
+}
+
+// The bytes behind a name: a shm object or a journal file.
+class Backing {
+ public:
+  static std::optional<Backing> try_create(const std::string& name, bool file, unsigned mode) {
+    if (file) {
+      const int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+      if (fd < 0) {
+        if (errno == EEXIST) return std::nullopt;
+        throw SegmentError(fmt::format("journal '{}': create failed: {}", name, std::strerror(errno)));
+      }
+      ::fchmod(fd, mode);  // the umask must not widen or narrow the requested mode
+      ::close(fd);
+      return Backing(name, true);
+    }
+    try {
+      bip::shared_memory_object shm(bip::create_only, name.c_str(), bip::read_write,
+                                    bip::permissions(mode));
+      return Backing(name, std::move(shm));
+    } catch (const bip::interprocess_exception& e) {
+      if (e.get_error_code() == bip::already_exists_error) return std::nullopt;
+      throw SegmentError(fmt::format("segment '{}': create failed: {}", name, e.what()));
+    }
+  }
+  static std::optional<Backing> try_open(const std::string& name, bool file) {
+    if (file) {
+      if (::access(name.c_str(), F_OK) != 0) return std::nullopt;
+      return Backing(name, true);
+    }
+    try {
+      return Backing(name, bip::shared_memory_object(bip::open_only, name.c_str(), bip::read_write));
+    } catch (const bip::interprocess_exception& e) {
+      if (e.get_error_code() == bip::not_found_error) return std::nullopt;
+      throw SegmentError(fmt::format("segment '{}': open failed: {}", name, e.what()));
+    }
+  }
+
+  std::size_t size() const {
+    if (file_) {
+      struct stat st{};
+      if (::stat(name_.c_str(), &st) != 0)
+        throw SegmentError(fmt::format("journal '{}': stat failed: {}", name_, std::strerror(errno)));
+      return static_cast<std::size_t>(st.st_size);
+    }
+    bip::offset_t size = 0;
+    return shm_.get_size(size) ? static_cast<std::size_t>(size) : 0;
+  }
+  void truncate(std::size_t bytes) {
+    if (file_) {
+      if (::truncate(name_.c_str(), static_cast<off_t>(bytes)) != 0)
+        throw SegmentError(fmt::format("journal '{}': resize to {} bytes failed: {}", name_, bytes,
+                                       std::strerror(errno)));
+      return;
+    }
+    shm_.truncate(static_cast<bip::offset_t>(bytes));
+  }
+  bip::mapped_region map(std::size_t bytes) const {
+    if (file_) {
+      bip::file_mapping file(name_.c_str(), bip::read_write);
+      return bip::mapped_region(file, bip::read_write, 0, bytes);
+    }
+    return bip::mapped_region(shm_, bip::read_write, 0, bytes);
+  }
+
+ private:
+  Backing(std::string name, bool file) : name_(std::move(name)), file_(file) {}
+  Backing(std::string name, bip::shared_memory_object shm)
+      : name_(std::move(name)), file_(false), shm_(std::move(shm)) {}
+
+  std::string name_;
+  bool file_;
+  bip::shared_memory_object shm_;
+};
+
+void format(SegmentDescriptor& d, const SegmentOptions& o, std::size_t capacity,
+            std::size_t max_frame) {
+  d.layout_version = segment_layout_version;
+  d.ring_kind = o.kind.value_or(RingKind::Spsc);
+  d.capacity_bytes = capacity;
+  d.max_frame_bytes = max_frame;
+  d.segment_bytes = segment_bytes_for(capacity);
+  d.creator_pid = static_cast<std::uint64_t>(::getpid());
+  d.created_ns = realtime_ns();
+  d.stream_id = o.stream_id;
+  d.next_session_id = 1;
+  // R: every field above before the magic. Pairs with the acquire in
+  // wait_for_magic(): an opener that sees the magic sees a whole descriptor.
+  shared(d.magic).store(segment_magic, std::memory_order_release);
+}
+
+void check_matches(const SegmentDescriptor& d, const SegmentOptions& o) {
+  if (o.kind && *o.kind != d.ring_kind)
+    throw SegmentError(fmt::format("segment '{}' is a {} ring, not {}", o.name,
+                                   to_string(d.ring_kind), to_string(*o.kind)));
+  if (o.capacity_bytes && *o.capacity_bytes != d.capacity_bytes)
+    throw SegmentError(fmt::format("segment '{}' has capacity {} bytes, not {}", o.name,
+                                   d.capacity_bytes, *o.capacity_bytes));
+  if (o.max_frame_bytes && *o.max_frame_bytes != d.max_frame_bytes)
+    throw SegmentError(fmt::format("segment '{}' has max_frame {} bytes, not {}", o.name,
+                                   d.max_frame_bytes, *o.max_frame_bytes));
+}
+
+// Maps an existing segment once its creator has published the magic.
+bip::mapped_region map_initialised(const Backing& b, const std::string& name,
+                                   std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const std::size_t size = b.size();
+    if (size >= sizeof(SegmentDescriptor)) {
+      auto head = b.map(sizeof(SegmentDescriptor));
+      auto& d = *static_cast<SegmentDescriptor*>(head.get_address());
+      const auto magic = shared(d.magic).load(std::memory_order_acquire);
+      if (magic == segment_magic) {
+        if (auto problem = describe_invalid(d, size); !problem.empty())
+          throw SegmentError(fmt::format("segment '{}': {}", name, problem));
+        auto whole = b.map(d.segment_bytes);
+        // Validate again what this mapping holds: the descriptor could have
+        // been rewritten between the two maps.
+        const auto& again = *static_cast<const SegmentDescriptor*>(whole.get_address());
+        if (auto problem = describe_invalid(again, whole.get_size()); !problem.empty())
+          throw SegmentError(fmt::format("segment '{}': {}", name, problem));
+        return whole;
+      }
+      if (magic != 0)
+        throw SegmentError(fmt::format("segment '{}' is not a sluice segment (bad magic)", name));
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw SegmentError(fmt::format(
+          "segment '{}' is not initialised ({} bytes, no magic): its creator died or is not "
+          "sluice; remove it with sluice-ctl",
+          name, size));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+}  // namespace
+
+std::string describe_invalid(const SegmentDescriptor& d, std::size_t mapped_bytes) {
+  if (d.magic != segment_magic) return "not a sluice segment (bad magic)";
+  if (d.layout_version != segment_layout_version)
+    return fmt::format("layout version {} (this build reads {})", d.layout_version,
+                       segment_layout_version);
+  if (d.ring_kind != RingKind::Spsc && d.ring_kind != RingKind::Mpsc &&
+      d.ring_kind != RingKind::Broadcast)
+    return fmt::format("unknown ring kind {}", static_cast<std::uint32_t>(d.ring_kind));
+  const queue::RingGeometry g{d.capacity_bytes, d.max_frame_bytes};
+  if (auto problem = g.problem(); !problem.empty()) return std::string(problem);
+  if (d.segment_bytes != segment_bytes_for(d.capacity_bytes))
+    return fmt::format("segment size field {} does not match capacity {}", d.segment_bytes,
+                       d.capacity_bytes);
+  if (mapped_bytes < d.segment_bytes)
+    return fmt::format("truncated: {} bytes, descriptor needs {}", mapped_bytes, d.segment_bytes);
+  return {};
+}
+
+Segment Segment::open_or_create(const SegmentOptions& o) {
+  const std::size_t capacity = o.capacity_bytes.value_or(default_capacity_bytes);
+  const std::size_t max_frame = o.max_frame_bytes.value_or(default_max_frame_bytes);
+  if (auto problem = queue::RingGeometry{capacity, max_frame}.problem(); !problem.empty())
+    throw SegmentError(fmt::format("segment '{}': {}", o.name, problem));
+  if (auto created = Backing::try_create(o.name, o.file_backed, o.mode)) {
+    const std::size_t bytes = segment_bytes_for(capacity);
+    created->truncate(bytes);  // new bytes read as zero: the rings' initial state
+    auto region = created->map(bytes);
+    format(*static_cast<SegmentDescriptor*>(region.get_address()), o, capacity, max_frame);
+    return Segment(o.name, std::move(region), true);
+  }
+  Segment s = open_existing(o.name, o.file_backed, o.open_timeout);
+  check_matches(s.descriptor(), o);
+  return s;
+}
+
+Segment Segment::open_existing(const std::string& name, bool file_backed,
+                               std::chrono::milliseconds timeout) {
+  auto backing = Backing::try_open(name, file_backed);
+  if (!backing) throw SegmentError(fmt::format("segment '{}' does not exist", name));
+  return Segment(name, map_initialised(*backing, name, timeout), false);
+}
+
+bool Segment::remove(const std::string& name, bool file_backed) {
+  if (file_backed) return ::unlink(name.c_str()) == 0;
+  return bip::shared_memory_object::remove(name.c_str());
+}
+
+Segment::Segment(std::string name, bip::mapped_region region, bool created)
+    : name_(std::move(name)),
+      region_(std::move(region)),
+      created_(created),
+      geometry_{descriptor().capacity_bytes, descriptor().max_frame_bytes},
+      kind_(descriptor().ring_kind) {}
+
+std::span<std::byte> Segment::ring_region() const noexcept {
+  auto* base = static_cast<std::byte*>(region_.get_address());
+  return {base + ring_offset, queue::ring_required_bytes(geometry_.capacity_bytes)};
+}
+
+}  // namespace sluice::shm

@@ -1,0 +1,84 @@
+// A named shared-memory segment (or journal file) holding one ring.
+//
+// Either side may come first: open_or_create() creates and formats the
+// segment if it does not exist, else waits (bounded) for its creator to
+// finish and validates every descriptor field. A foreign, truncated,
+// wrong-version or wrong-kind segment is refused with SegmentError naming
+// the segment and the field. Created 0600 unless told otherwise.
+#pragma once
+
+#include <boost/interprocess/file_mapping.hpp>
+#include <boost/interprocess/mapped_region.hpp>
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <variant>
+
+#include "queue/ring_layout.hpp"
+#include "shm/segment_descriptor.hpp"
+
+namespace sluice::shm {
+
+// Set-up failure: what, which segment, and (where there is one) errno.
+class SegmentError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SegmentOptions {
+  std::string name;                        // shm object name (without '/'), or journal path
+  bool file_backed = false;                // name is a file path (durable journal)
+  // Unset fields take the existing segment's value, or the default when
+  // creating; a set field that disagrees with an existing segment is an error.
+  std::optional<RingKind> kind;                 // default Spsc
+  std::optional<std::size_t> capacity_bytes;    // ring data bytes, power of two; default 1 MiB
+  std::optional<std::size_t> max_frame_bytes;   // largest frame incl. header; default 64 KiB
+  unsigned mode = 0600;                    // permissions of a new segment
+  std::uint32_t stream_id = 0;
+  std::chrono::milliseconds open_timeout{2000};  // wait for a concurrent creator
+};
+
+class Segment {
+ public:
+  // Creates and formats the segment, or opens and validates an existing one.
+  static Segment open_or_create(const SegmentOptions& options);
+  // Opens an existing segment only (tools, readers that must not create).
+  static Segment open_existing(const std::string& name, bool file_backed,
+                               std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
+  // Removes a named segment; false if it did not exist.
+  static bool remove(const std::string& name, bool file_backed);
+
+  Segment(Segment&&) noexcept = default;
+  Segment& operator=(Segment&&) noexcept = default;
+  ~Segment() = default;
+
+  SegmentDescriptor& descriptor() const noexcept {
+    return *static_cast<SegmentDescriptor*>(region_.get_address());
+  }
+  // Geometry and kind as validated at open: another process rewriting the
+  // descriptor later cannot make this process read out of bounds.
+  std::span<std::byte> ring_region() const noexcept;
+  queue::RingGeometry geometry() const noexcept { return geometry_; }
+  RingKind kind() const noexcept { return kind_; }
+  const std::string& name() const noexcept { return name_; }
+  bool created() const noexcept { return created_; }
+
+ private:
+  Segment(std::string name, boost::interprocess::mapped_region region, bool created);
+
+  std::string name_;
+  boost::interprocess::mapped_region region_;
+  bool created_;
+  queue::RingGeometry geometry_;
+  RingKind kind_;
+};
+
+// Why a mapped descriptor is unusable (empty when valid). `mapped_bytes` is
+// what the object really holds, so a truncated segment is caught.
+std::string describe_invalid(const SegmentDescriptor& d, std::size_t mapped_bytes);
+
+}  // namespace sluice::shm

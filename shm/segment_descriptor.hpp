@@ -1,0 +1,74 @@
+// The first 1 KiB of every sluice shared-memory segment or journal file.
+//
+// Layout (frozen per layout_version; offsets pinned below):
+//   line 0   identity, written once by the creator, magic last
+//   line 4   publisher liveness, written by the current publisher
+//   line 8   wake-up word for blocking readers
+// The ring region follows at ring_offset (4 KiB, page aligned).
+// Incompatible change = any field moved, resized or re-interpreted: bump
+// layout_version. Readers refuse any other version.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+namespace sluice::shm {
+
+inline constexpr std::uint64_t segment_magic = 0x3130454349554c53ull;  // "SLUICE01"
+inline constexpr std::uint32_t segment_layout_version = 1;
+inline constexpr std::size_t ring_offset = 4096;
+
+enum class RingKind : std::uint32_t { Spsc = 1, Mpsc = 2, Broadcast = 3 };
+std::string_view to_string(RingKind k) noexcept;
+
+struct alignas(64) SegmentDescriptor {
+  // --- identity (creator; magic is release-stored last) ---
+  std::uint64_t magic;
+  std::uint32_t layout_version;
+  RingKind ring_kind;
+  std::uint64_t capacity_bytes;
+  std::uint64_t max_frame_bytes;
+  std::uint64_t segment_bytes;       // ring_offset + ring bytes
+  std::uint64_t creator_pid;
+  std::uint64_t created_ns;          // CLOCK_REALTIME
+  std::uint32_t stream_id;
+  std::uint32_t reserved0;
+  std::byte pad0[256 - 64];
+  // --- liveness (current publisher) ---
+  std::uint64_t publisher_pid;       // 0 = none attached
+  std::uint64_t heartbeat_ns;        // CLOCK_MONOTONIC of the last heartbeat
+  std::uint32_t session_id;          // current publisher incarnation
+  std::uint32_t next_session_id;     // counter the next publisher draws from
+  std::uint32_t closed;              // publisher closed the stream cleanly
+  std::uint32_t reserved1;
+  std::uint64_t subscriber_pid;      // spsc/mpsc: the one attached subscriber, 0 = none
+  std::byte pad1[256 - 40];
+  // --- blocking wait ---
+  std::uint32_t wake_word;           // futex: bumped by the writer on commit
+  std::uint32_t parked_readers;      // readers inside futex_wait
+  std::uint32_t wake_enabled;        // a blocking reader attached: writers check parked_readers
+  std::uint32_t reserved2;
+  std::byte pad2[1024 - 512 - 16];
+};
+
+static_assert(std::is_trivially_copyable_v<SegmentDescriptor>);
+static_assert(sizeof(SegmentDescriptor) == 1024);
+static_assert(offsetof(SegmentDescriptor, magic) == 0);
+static_assert(offsetof(SegmentDescriptor, capacity_bytes) == 16);
+static_assert(offsetof(SegmentDescriptor, publisher_pid) == 256);
+static_assert(offsetof(SegmentDescriptor, heartbeat_ns) == 264);
+static_assert(offsetof(SegmentDescriptor, subscriber_pid) == 288);
+static_assert(offsetof(SegmentDescriptor, wake_word) == 512);
+static_assert(sizeof(SegmentDescriptor) <= ring_offset);
+
+// A descriptor field as an atomic, in place (fields shared across processes).
+template <class T>
+std::atomic_ref<T> shared(T& field) noexcept {
+  static_assert(std::atomic_ref<T>::is_always_lock_free);
+  return std::atomic_ref<T>(field);
+}
+
+}  // namespace sluice::shm

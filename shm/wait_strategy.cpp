@@ -1,0 +1,65 @@
+#include "shm/wait_strategy.hpp"
+
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <climits>
+
+namespace sluice::shm {
+
+std::string_view to_string(WaitKind k) noexcept {
+  switch (k) {
+    case WaitKind::Spin: return "spin";
+    case WaitKind::Yield: return "yield";
+    case WaitKind::Block: return "block";
+  }
+  return "unknown";
+}
+
+namespace {
+// Shared (not FUTEX_PRIVATE): the word lives in memory mapped by several processes.
+long futex(std::uint32_t* word, int op, std::uint32_t value, const timespec* timeout) noexcept {
+  return ::syscall(SYS_futex, word, op, value, timeout, nullptr, 0);
+}
+}  // namespace
+
+IdleWaiter::IdleWaiter(WaitKind kind, SegmentDescriptor& descriptor) noexcept
+    : kind_(kind), descriptor_(descriptor) {
+  if (kind == WaitKind::Block)
+    shared(descriptor_.wake_enabled).store(1, std::memory_order_relaxed);
+}
+
+void IdleWaiter::yield() noexcept { ::sched_yield(); }
+
+std::uint32_t IdleWaiter::announce_parking() noexcept {
+  // Dekker with WakeNotifier::wake_parked(): the reader increments parked
+  // then re-checks the ring; the writer publishes then reads parked. With
+  // seq_cst on both sides at least one of them sees the other.
+  shared(descriptor_.parked_readers).fetch_add(1, std::memory_order_seq_cst);
+  // A4: pairs with R4 in wake_parked(): a bumped word implies the commit.
+  return shared(descriptor_.wake_word).load(std::memory_order_acquire);
+}
+
+void IdleWaiter::sleep(std::uint32_t seen, std::chrono::microseconds max_sleep) noexcept {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(max_sleep).count();
+  const timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  // Returns at once if the word moved since `seen` (a commit raced with us).
+  futex(&descriptor_.wake_word, FUTEX_WAIT, seen, &timeout);
+}
+
+void IdleWaiter::leave_parking() noexcept {
+  shared(descriptor_.parked_readers).fetch_sub(1, std::memory_order_relaxed);
+}
+
+void WakeNotifier::wake_parked() noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (shared(descriptor_.parked_readers).load(std::memory_order_relaxed) == 0) return;
+  // R4: the commit before the bump. Pairs with A4.
+  shared(descriptor_.wake_word).fetch_add(1, std::memory_order_release);
+  futex(&descriptor_.wake_word, FUTEX_WAKE, INT_MAX, nullptr);
+}
+
+}  // namespace sluice::shm

@@ -1,0 +1,66 @@
+// How a reader waits when a poll finds nothing.
+//   Spin   re-poll at once: lowest latency, burns the core (benchmark default)
+//   Yield  spin a while, then sched_yield between polls
+//   Block  spin a while, then sleep on a futex in the segment descriptor
+// Blocking costs the writer nothing until a blocking reader attaches: only
+// then does it check, after each commit, whether a reader is parked, and
+// only a parked reader costs it a FUTEX_WAKE syscall.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+#include "shm/segment_descriptor.hpp"
+
+namespace sluice::shm {
+
+enum class WaitKind : std::uint8_t { Spin, Yield, Block };
+std::string_view to_string(WaitKind k) noexcept;
+
+class IdleWaiter {
+ public:
+  IdleWaiter(WaitKind kind, SegmentDescriptor& descriptor) noexcept;
+
+  // Called after a poll found nothing. `has_data` re-checks the ring after
+  // the reader announced it may park (so a commit racing with it is seen).
+  // Returns within max_sleep at the latest.
+  template <class HasData>
+  void idle(HasData&& has_data, std::chrono::microseconds max_sleep) noexcept {
+    if (kind_ == WaitKind::Spin || ++idle_polls_ < spin_polls) return;
+    if (kind_ == WaitKind::Yield) return yield();
+    const std::uint32_t seen = announce_parking();
+    if (!has_data()) sleep(seen, max_sleep);
+    leave_parking();
+  }
+  // Called after a poll found work: the next idle period starts spinning.
+  void reset() noexcept { idle_polls_ = 0; }
+
+ private:
+  static constexpr std::uint32_t spin_polls = 2000;
+  static void yield() noexcept;
+  std::uint32_t announce_parking() noexcept;
+  void sleep(std::uint32_t seen, std::chrono::microseconds max_sleep) noexcept;
+  void leave_parking() noexcept;
+
+  WaitKind kind_;
+  SegmentDescriptor& descriptor_;
+  std::uint32_t idle_polls_ = 0;
+};
+
+// Writer side: wakes parked readers after a commit, if any can exist.
+class WakeNotifier {
+ public:
+  explicit WakeNotifier(SegmentDescriptor& descriptor) noexcept : descriptor_(descriptor) {}
+  void after_commit() noexcept {
+    // Relaxed: this flag flips once, when the first blocking reader attaches;
+    // a reader parks only with a timeout, so a late view costs no hang.
+    if (shared(descriptor_.wake_enabled).load(std::memory_order_relaxed) != 0) wake_parked();
+  }
+
+ private:
+  void wake_parked() noexcept;
+  SegmentDescriptor& descriptor_;
+};
+
+}  // namespace sluice::shm

@@ -1,0 +1,35 @@
+#include "transport/context_state.hpp"
+
+#include <algorithm>
+
+#include "shm/liveness.hpp"
+
+namespace sluice::detail {
+
+ContextState::ContextState(ContextOptions options)
+    : options_(options), keeper_([this](std::stop_token stop) { run_heartbeats(stop); }) {}
+
+ContextState::~ContextState() {
+  keeper_.request_stop();
+  wake_.notify_all();
+}
+
+void ContextState::add_heartbeat(shm::SegmentDescriptor* d) {
+  std::lock_guard lock(mutex_);
+  heartbeats_.push_back(d);
+}
+
+void ContextState::remove_heartbeat(shm::SegmentDescriptor* d) {
+  std::lock_guard lock(mutex_);
+  std::erase(heartbeats_, d);
+}
+
+void ContextState::run_heartbeats(std::stop_token stop) {
+  std::unique_lock lock(mutex_);
+  while (!stop.stop_requested()) {
+    for (auto* d : heartbeats_) shm::heartbeat(*d);
+    wake_.wait_for(lock, stop, options_.heartbeat_interval, [] { return false; });
+  }
+}
+
+}  // namespace sluice::detail

@@ -1,0 +1,54 @@
+// What a Context shares with the publications and subscriptions it made:
+// the counters segment and the heartbeat keeper. Held by shared_ptr, so a
+// publication that outlives its Context stays valid.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "shm/segment_descriptor.hpp"
+#include "transport/counters.hpp"
+
+namespace sluice {
+
+struct ContextOptions {
+  // How often live publications stamp their heartbeat.
+  std::chrono::milliseconds heartbeat_interval{100};
+  // A publisher whose heartbeat is older than this is reported gone (a dead
+  // pid is reported at once).
+  std::chrono::milliseconds publisher_timeout{5000};
+  // An mpsc claim stuck uncommitted this long is skipped as padding.
+  std::chrono::milliseconds stale_claim_timeout{1000};
+};
+
+namespace detail {
+
+class ContextState {
+ public:
+  explicit ContextState(ContextOptions options);
+  ~ContextState();
+  ContextState(const ContextState&) = delete;
+  ContextState& operator=(const ContextState&) = delete;
+
+  void add_heartbeat(shm::SegmentDescriptor* d);
+  void remove_heartbeat(shm::SegmentDescriptor* d);
+  CountersSegment& counters() noexcept { return counters_; }
+  const ContextOptions& options() const noexcept { return options_; }
+
+ private:
+  void run_heartbeats(std::stop_token stop);
+
+  ContextOptions options_;
+  CountersSegment counters_;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::vector<shm::SegmentDescriptor*> heartbeats_;
+  std::jthread keeper_;  // last: starts after everything it uses exists
+};
+
+}  // namespace detail
+}  // namespace sluice

@@ -1,0 +1,146 @@
+#include "transport/publication.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "shm/liveness.hpp"
+#include "transport/context_state.hpp"
+#include "transport/shm_channel.hpp"
+
+namespace sluice {
+
+namespace {
+
+using Ring = std::variant<queue::SpscRing, queue::MpscRing, queue::BroadcastWriter>;
+
+Ring make_ring(const shm::Segment& s) {
+  switch (s.kind()) {
+    case shm::RingKind::Spsc: return Ring(std::in_place_type<queue::SpscRing>, s.ring_region(), s.geometry());
+    case shm::RingKind::Mpsc: return Ring(std::in_place_type<queue::MpscRing>, s.ring_region(), s.geometry());
+    case shm::RingKind::Broadcast:
+      return Ring(std::in_place_type<queue::BroadcastWriter>, s.ring_region(), s.geometry());
+  }
+  throw SetupError("unknown ring kind");
+}
+
+}  // namespace
+
+Publication::Publication(std::shared_ptr<detail::ContextState> context, const Uri& uri,
+                         std::string uri_text)
+    : context_(std::move(context)),
+      uri_text_(std::move(uri_text)),
+      segment_(detail::open_channel_segment(uri.shm)),
+      ring_(make_ring(segment_)),
+      notifier_(segment_.descriptor()),
+      stream_id_(uri.shm.stream_id),
+      max_payload_bytes_(segment_.geometry().max_frame_bytes - queue::frame_header_bytes),
+      max_message_bytes_(detail::max_message_bytes(uri.shm, segment_)) {
+  std::uint64_t owner = 0;
+  const bool exclusive = segment_.kind() != shm::RingKind::Mpsc;
+  const auto session = shm::attach_publisher(segment_.descriptor(), exclusive, &owner);
+  if (!session)
+    throw SetupError(fmt::format("{}: a {} channel has one publisher and pid {} is it", uri_text_,
+                                 shm::to_string(segment_.kind()), owner));
+  session_id_ = *session;
+  counters_ = context_->counters().allocate(CountersSegment::Role::Publication, uri_text_, stream_id_);
+  counters_.set_session(session_id_);
+  context_->add_heartbeat(&segment_.descriptor());
+}
+
+Publication::Publication(Publication&& other) noexcept
+    : context_(std::move(other.context_)),
+      uri_text_(std::move(other.uri_text_)),
+      segment_(std::move(other.segment_)),
+      ring_(std::move(other.ring_)),
+      notifier_(segment_.descriptor()),
+      counters_(other.counters_),
+      session_id_(other.session_id_),
+      stream_id_(other.stream_id_),
+      next_seq_(other.next_seq_),
+      max_payload_bytes_(other.max_payload_bytes_),
+      max_message_bytes_(other.max_message_bytes_) {
+  other.moved_from_ = true;
+}
+
+Publication::~Publication() {
+  if (moved_from_) return;
+  context_->remove_heartbeat(&segment_.descriptor());
+  shm::detach_publisher(segment_.descriptor());
+  context_->counters().release(counters_);
+}
+
+Error Publication::count_refusal(queue::RingError e) noexcept {
+  if (e == queue::RingError::TooLarge) return Error::TooLarge;
+  counters_.add(Counter::back_pressured);
+  return Error::BackPressured;
+}
+
+std::expected<std::uint64_t, Error> Publication::offer_frame(std::span<const std::byte> part,
+                                                             std::uint16_t flags) noexcept {
+  const queue::FrameFields fields{.flags = flags, .stream_id = stream_id_, .session_id = session_id_,
+                                  .seq = next_seq_};
+  auto position = std::visit([&](auto& ring) { return ring.offer(part, fields); }, ring_);
+  if (!position) return std::unexpected(count_refusal(position.error()));
+  ++next_seq_;
+  notifier_.after_commit();
+  counters_.add(Counter::frames_sent);
+  counters_.add(Counter::bytes_sent, part.size());
+  const std::uint64_t end = *position + queue::frame_bytes_for(part.size());
+  counters_.set(Counter::position, end);
+  return end;
+}
+
+std::expected<std::uint64_t, Error> Publication::offer(std::span<const std::byte> message) noexcept {
+  if (message.size() <= max_payload_bytes_) {
+    auto r = offer_frame(message, queue::unfragmented_flags);
+    if (r) counters_.add(Counter::messages_sent);
+    return r;
+  }
+  return offer_fragmented(message);
+}
+
+std::expected<std::uint64_t, Error> Publication::offer_fragmented(
+    std::span<const std::byte> message) noexcept {
+  using queue::FrameFlags;
+  if (message.size() > max_message_bytes_) return std::unexpected(Error::TooLarge);
+  std::expected<std::uint64_t, Error> end = 0;
+  for (std::size_t offset = 0; offset < message.size(); offset += max_payload_bytes_) {
+    const std::size_t n = std::min(max_payload_bytes_, message.size() - offset);
+    std::uint16_t flags = 0;
+    if (offset == 0) flags |= queue::flags_value(FrameFlags::Begin);
+    if (offset + n == message.size()) flags |= queue::flags_value(FrameFlags::End);
+    // Back-pressure part-way leaves a message without its End: the
+    // subscription drops and counts those fragments; the caller retries
+    // the whole message, which fits once the reader catches up.
+    end = offer_frame(message.subspan(offset, n), flags);
+    if (!end) return end;
+  }
+  counters_.add(Counter::messages_sent);
+  return end;
+}
+
+std::expected<Publication::Claim, Error> Publication::try_claim(std::size_t payload_bytes) noexcept {
+  auto claim = std::visit([&](auto& ring) { return ring.try_claim(payload_bytes); }, ring_);
+  if (!claim) return std::unexpected(count_refusal(claim.error()));
+  return Claim(this, *claim);
+}
+
+std::uint64_t Publication::commit(const queue::Claim& claim, std::uint16_t flags) noexcept {
+  const queue::FrameFields fields{.flags = flags, .stream_id = stream_id_, .session_id = session_id_,
+                                  .seq = next_seq_++};
+  std::visit([&](auto& ring) { ring.commit(claim, fields); }, ring_);
+  notifier_.after_commit();
+  counters_.add(Counter::frames_sent);
+  counters_.add(Counter::messages_sent);
+  counters_.add(Counter::bytes_sent, claim.payload_bytes);
+  const std::uint64_t end = claim.position + claim.frame_bytes();
+  counters_.set(Counter::position, end);
+  return end;
+}
+
+void Publication::abort(const queue::Claim& claim) noexcept {
+  std::visit([&](auto& ring) { ring.abort(claim); }, ring_);
+}
+
+}  // namespace sluice

@@ -1,0 +1,92 @@
+// Publication: the sending end of a channel.
+//
+// One thread uses a publication (several publications, in threads or
+// processes, may share an mpsc channel). Every frame it writes carries its
+// session id (fresh per publication), the channel's stream id and a seq
+// that grows by one per frame with no gaps. A message larger than one frame
+// is split into fragments; the subscription reassembles it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <span>
+#include <string>
+#include <variant>
+
+#include "queue/broadcast_ring.hpp"
+#include "queue/mpsc_ring.hpp"
+#include "queue/spsc_ring.hpp"
+#include "shm/segment.hpp"
+#include "shm/wait_strategy.hpp"
+#include "transport/counters.hpp"
+#include "transport/errors.hpp"
+#include "transport/uri.hpp"
+
+namespace sluice {
+
+namespace detail {
+class ContextState;
+}
+
+class Publication {
+ public:
+  // A reserved frame: fill payload(), then commit() or abort() it exactly once.
+  class Claim {
+   public:
+    std::span<std::byte> payload() const noexcept { return claim_.payload(); }
+    // Publishes the frame; returns its position.
+    std::uint64_t commit() noexcept { return owner_->commit(claim_); }
+    void abort() noexcept { owner_->abort(claim_); }
+
+   private:
+    friend class Publication;
+    Claim(Publication* owner, queue::Claim claim) noexcept : owner_(owner), claim_(claim) {}
+    Publication* owner_;
+    queue::Claim claim_;
+  };
+
+  Publication(std::shared_ptr<detail::ContextState> context, const Uri& uri, std::string uri_text);
+  Publication(Publication&&) noexcept;
+  Publication& operator=(Publication&&) = delete;
+  ~Publication();  // marks the channel closed for subscribers
+
+  // Copies `message` into the channel. Returns the stream position after it,
+  // or BackPressured / TooLarge. Never blocks, never allocates.
+  [[nodiscard]] std::expected<std::uint64_t, Error> offer(std::span<const std::byte> message) noexcept;
+  // Zero-copy: reserves one frame of up to max_payload_bytes() in the ring.
+  [[nodiscard]] std::expected<Claim, Error> try_claim(std::size_t payload_bytes) noexcept;
+
+  std::size_t max_payload_bytes() const noexcept { return max_payload_bytes_; }
+  std::size_t max_message_bytes() const noexcept { return max_message_bytes_; }
+  std::uint32_t session_id() const noexcept { return session_id_; }
+  std::uint32_t stream_id() const noexcept { return stream_id_; }
+  const CounterSet& counters() const noexcept { return counters_; }
+  const std::string& channel() const noexcept { return uri_text_; }
+
+ private:
+  using Ring = std::variant<queue::SpscRing, queue::MpscRing, queue::BroadcastWriter>;
+  std::uint64_t commit(const queue::Claim& claim) noexcept { return commit(claim, queue::unfragmented_flags); }
+  std::uint64_t commit(const queue::Claim& claim, std::uint16_t flags) noexcept;
+  void abort(const queue::Claim& claim) noexcept;
+  std::expected<std::uint64_t, Error> offer_frame(std::span<const std::byte> part,
+                                                  std::uint16_t flags) noexcept;
+  std::expected<std::uint64_t, Error> offer_fragmented(std::span<const std::byte> message) noexcept;
+  Error count_refusal(queue::RingError e) noexcept;
+
+  std::shared_ptr<detail::ContextState> context_;
+  std::string uri_text_;
+  shm::Segment segment_;
+  Ring ring_;
+  shm::WakeNotifier notifier_;
+  CounterSet counters_;
+  std::uint32_t session_id_ = 0;
+  std::uint32_t stream_id_ = 0;
+  std::uint64_t next_seq_ = 1;
+  std::size_t max_payload_bytes_;
+  std::size_t max_message_bytes_;
+  bool moved_from_ = false;
+};
+
+}  // namespace sluice

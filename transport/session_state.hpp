@@ -1,0 +1,55 @@
+// Per-session receive state of a subscription: sequence tracking and the
+// reassembly of fragmented messages. One per (session, stream) seen.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "queue/frame.hpp"
+#include "queue/sequence_tracker.hpp"
+
+namespace sluice {
+
+class Reassembly {
+ public:
+  explicit Reassembly(std::size_t max_message_bytes) : max_message_bytes_(max_message_bytes) {}
+
+  enum class Step : std::uint8_t {
+    Partial,     // fragment kept, message not complete yet
+    Complete,    // message() holds the whole message
+    Dropped,     // fragment(s) discarded: out of place or over max_message
+  };
+  // Adds the payload of a frame whose flags are not Begin|End.
+  Step add(const queue::FrameView& frame) noexcept;
+  // Abandons a message in progress (a gap broke it); returns fragments dropped.
+  std::size_t abandon() noexcept;
+  std::span<const std::byte> message() const noexcept { return {buffer_.data(), size_}; }
+  std::size_t fragments_dropped() const noexcept { return dropped_; }
+
+ private:
+  std::size_t max_message_bytes_;
+  std::vector<std::byte> buffer_;  // grown once to max_message_bytes on first use
+  std::size_t size_ = 0;
+  std::size_t fragments_ = 0;
+  bool in_progress_ = false;
+  std::size_t dropped_ = 0;
+};
+
+struct SessionState {
+  SessionState(std::uint32_t session, std::uint32_t stream, std::uint64_t first_seq,
+               std::size_t max_message_bytes)
+      : session_id(session),
+        stream_id(stream),
+        // Frames before the first one this subscription sees are not lost
+        // to it: it joined then. A shm ring cannot reorder: no window.
+        tracker(first_seq, 0, 0),
+        reassembly(max_message_bytes) {}
+  std::uint32_t session_id;
+  std::uint32_t stream_id;
+  queue::SequenceTracker tracker;
+  Reassembly reassembly;
+};
+
+}  // namespace sluice

@@ -1,0 +1,35 @@
+#include "transport/shm_channel.hpp"
+
+#include <fmt/format.h>
+
+#include "transport/errors.hpp"
+
+namespace sluice::detail {
+
+shm::Segment open_channel_segment(const ShmChannel& ch) {
+  shm::SegmentOptions o;
+  o.file_backed = ch.file.has_value();
+  o.name = o.file_backed ? *ch.file : "sluice-" + ch.name;
+  o.kind = ch.kind;
+  o.capacity_bytes = ch.capacity_bytes;
+  o.max_frame_bytes = ch.max_frame_bytes;
+  o.mode = ch.mode;
+  o.stream_id = ch.stream_id;
+  try {
+    return shm::Segment::open_or_create(o);
+  } catch (const shm::SegmentError& e) {
+    throw SetupError(fmt::format("shm:{}: {}", ch.name, e.what()));
+  }
+}
+
+std::size_t max_message_bytes(const ShmChannel& ch, const shm::Segment& segment) {
+  // A message must fit in a quarter of the ring, so a fragmented offer that
+  // was back-pressured half-way can succeed on retry once the reader catches up.
+  const std::size_t limit = segment.geometry().capacity_bytes / 4;
+  const std::size_t wanted = ch.max_message_bytes.value_or(limit);
+  if (wanted > limit)
+    throw SetupError(fmt::format("shm:{}: max_message={} above capacity / 4 ({})", ch.name, wanted, limit));
+  return wanted;
+}
+
+}  // namespace sluice::detail

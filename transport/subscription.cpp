@@ -1,0 +1,147 @@
+#include "transport/subscription.hpp"
+
+#include <fmt/format.h>
+
+#include "shm/liveness.hpp"
+#include "transport/context_state.hpp"
+#include "transport/shm_channel.hpp"
+
+namespace sluice {
+
+namespace {
+
+using Ring = std::variant<queue::SpscRing, queue::MpscRing, queue::BroadcastReader>;
+
+Ring make_ring(const shm::Segment& s, queue::ReaderStart start) {
+  switch (s.kind()) {
+    case shm::RingKind::Spsc: return Ring(std::in_place_type<queue::SpscRing>, s.ring_region(), s.geometry());
+    case shm::RingKind::Mpsc: return Ring(std::in_place_type<queue::MpscRing>, s.ring_region(), s.geometry());
+    case shm::RingKind::Broadcast:
+      return Ring(std::in_place_type<queue::BroadcastReader>, s.ring_region(), s.geometry(), start);
+  }
+  throw SetupError("unknown ring kind");
+}
+
+constexpr std::size_t max_sessions = 64;
+// Empty polls between checks when spinning: each check reads the clock or
+// makes a syscall, which a spinning reader should not pay on every poll.
+constexpr std::uint32_t liveness_check_every = 4096;
+constexpr std::uint32_t stale_check_every = 256;
+// Longest sleep of a blocking reader, so liveness is still checked.
+constexpr std::chrono::milliseconds max_idle_sleep{50};
+
+}  // namespace
+
+Subscription::Subscription(std::shared_ptr<detail::ContextState> context, const Uri& uri,
+                           std::string uri_text)
+    : context_(std::move(context)),
+      uri_text_(std::move(uri_text)),
+      segment_(detail::open_channel_segment(uri.shm)),
+      ring_(make_ring(segment_, uri.shm.start)),
+      waiter_(uri.shm.wait, segment_.descriptor()),
+      wait_(uri.shm.wait),
+      max_message_bytes_(detail::max_message_bytes(uri.shm, segment_)) {
+  // Only a broadcast ring may have several readers: a second spsc/mpsc
+  // consumer would race the first over the same frames.
+  exclusive_ = segment_.kind() != shm::RingKind::Broadcast;
+  std::uint64_t owner = 0;
+  if (exclusive_ && !shm::attach_subscriber(segment_.descriptor(), &owner))
+    throw SetupError(fmt::format("{}: a {} channel has one subscriber and pid {} is it", uri_text_,
+                                 shm::to_string(segment_.kind()), owner));
+  sessions_.reserve(max_sessions);
+  counters_ = context_->counters().allocate(CountersSegment::Role::Subscription, uri_text_,
+                                            uri.shm.stream_id);
+}
+
+Subscription::Subscription(Subscription&& o) noexcept
+    : context_(std::move(o.context_)),
+      uri_text_(std::move(o.uri_text_)),
+      segment_(std::move(o.segment_)),
+      ring_(std::move(o.ring_)),
+      waiter_(o.waiter_),
+      wait_(o.wait_),
+      counters_(o.counters_),
+      max_message_bytes_(o.max_message_bytes_),
+      sessions_(std::move(o.sessions_)),
+      idle_polls_(o.idle_polls_),
+      lapped_seen_(o.lapped_seen_),
+      exclusive_(o.exclusive_) {
+  o.moved_from_ = true;
+}
+
+Subscription::~Subscription() {
+  if (moved_from_) return;
+  if (exclusive_) shm::detach_subscriber(segment_.descriptor());
+  context_->counters().release(counters_);
+}
+
+SessionState& Subscription::session_for(const queue::FrameView& f) noexcept {
+  if (last_session_ && last_session_->session_id == f.session_id() &&
+      last_session_->stream_id == f.stream_id())
+    return *last_session_;
+  for (auto& s : sessions_)
+    if (s.session_id == f.session_id() && s.stream_id == f.stream_id()) return *(last_session_ = &s);
+  // A new session: a (re)started publisher. Keep the table bounded by
+  // forgetting the oldest; reserve() made room, so nothing reallocates.
+  if (sessions_.size() == max_sessions) sessions_.erase(sessions_.begin());
+  sessions_.emplace_back(f.session_id(), f.stream_id(), f.seq(), max_message_bytes_);
+  return *(last_session_ = &sessions_.back());
+}
+
+Subscription::Accept Subscription::accept(const queue::FrameView& f) noexcept {
+  SessionState& s = session_for(f);
+  const auto verdict = s.tracker.on_arrival(f.seq(), 0);
+  switch (verdict.kind) {
+    case queue::Verdict::Kind::Deliver: break;
+    case queue::Verdict::Kind::LostBefore:
+      counters_.add(Counter::gaps);
+      counters_.add(Counter::lost_frames, verdict.range.count());
+      counters_.add(Counter::fragments_dropped, s.reassembly.abandon());
+      break;
+    case queue::Verdict::Kind::Duplicate:
+      counters_.add(Counter::duplicates);
+      return Accept::Skip;
+    default:  // Invalid (Held/Overrun need a reorder window, which shm has not)
+      counters_.add(Counter::corrupt_frames);
+      return Accept::Skip;
+  }
+  counters_.add(Counter::bytes_received, f.payload().size());
+  if (f.flags() == queue::unfragmented_flags) return Accept::Whole;
+  const auto before = s.reassembly.fragments_dropped();
+  const auto step = s.reassembly.add(f);
+  counters_.add(Counter::fragments_dropped, s.reassembly.fragments_dropped() - before);
+  return step == Reassembly::Step::Complete ? Accept::Reassembled : Accept::Skip;
+}
+
+void Subscription::count_broadcast_loss() noexcept {
+  const auto& reader = std::get<queue::BroadcastReader>(ring_);
+  if (reader.lapped() == lapped_seen_) return;
+  lapped_seen_ = reader.lapped();
+  counters_.set(Counter::lapped, reader.lapped());
+  counters_.set(Counter::lost_bytes, reader.lost_bytes());
+}
+
+std::expected<std::size_t, Error> Subscription::when_idle() noexcept {
+  const auto& options = context_->options();
+  auto& descriptor = segment_.descriptor();
+  ++idle_polls_;
+  const bool spinning = wait_ == shm::WaitKind::Spin;
+  auto* mpsc = std::get_if<queue::MpscRing>(&ring_);
+  if (mpsc && (!spinning || idle_polls_ % stale_check_every == 0)) {
+    const auto timeout_ns = static_cast<std::uint64_t>(
+        std::chrono::nanoseconds(options.stale_claim_timeout).count());
+    if (mpsc->unblock_stale_claim(shm::monotonic_ns(), timeout_ns)) counters_.add(Counter::stale_claims);
+  }
+  if (!spinning || idle_polls_ % liveness_check_every == 0) {
+    switch (shm::publisher_state(descriptor, options.publisher_timeout)) {
+      case shm::PublisherState::Gone: return std::unexpected(Error::PublisherGone);
+      case shm::PublisherState::Closed: return std::unexpected(Error::Closed);
+      default: break;
+    }
+  }
+  waiter_.idle([&] { return std::visit([](auto& ring) { return ring.has_data(); }, ring_); },
+               max_idle_sleep);
+  return 0;
+}
+
+}  // namespace sluice

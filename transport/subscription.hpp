@@ -1,0 +1,110 @@
+// Subscription: the receiving end of a channel.
+//
+// One thread polls a subscription. poll() hands each complete message to
+// the handler in order, exactly once per (session, stream): duplicates are
+// dropped, gaps counted as lost, fragments reassembled. When nothing is
+// there it idles per the channel's wait= strategy (spin: returns at once),
+// and reports PublisherGone or Closed once every frame committed before the
+// publisher died or closed has been delivered.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "queue/broadcast_ring.hpp"
+#include "queue/mpsc_ring.hpp"
+#include "queue/spsc_ring.hpp"
+#include "shm/segment.hpp"
+#include "shm/wait_strategy.hpp"
+#include "transport/counters.hpp"
+#include "transport/errors.hpp"
+#include "transport/message.hpp"
+#include "transport/session_state.hpp"
+#include "transport/uri.hpp"
+
+namespace sluice {
+
+namespace detail {
+class ContextState;
+}
+
+class Subscription {
+ public:
+  Subscription(std::shared_ptr<detail::ContextState> context, const Uri& uri, std::string uri_text);
+  Subscription(Subscription&&) noexcept;
+  Subscription& operator=(Subscription&&) = delete;
+  ~Subscription();
+
+  // Calls handler(const sluice::Message&) for the messages in up to `limit`
+  // frames. Returns how many messages were delivered, or PublisherGone /
+  // Closed (after everything before it was delivered) or Corrupt.
+  template <class Handler>
+  [[nodiscard]] std::expected<std::size_t, Error> poll(Handler&& handler, std::size_t limit) noexcept;
+
+  const CounterSet& counters() const noexcept { return counters_; }
+  const std::string& channel() const noexcept { return uri_text_; }
+  std::size_t max_message_bytes() const noexcept { return max_message_bytes_; }
+
+ private:
+  using Ring = std::variant<queue::SpscRing, queue::MpscRing, queue::BroadcastReader>;
+  enum class Accept : std::uint8_t { Whole, Reassembled, Skip };
+
+  SessionState& session_for(const queue::FrameView& f) noexcept;
+  Accept accept(const queue::FrameView& f) noexcept;
+  std::expected<std::size_t, Error> when_idle() noexcept;
+  void count_broadcast_loss() noexcept;
+
+  std::shared_ptr<detail::ContextState> context_;
+  std::string uri_text_;
+  shm::Segment segment_;
+  Ring ring_;
+  shm::IdleWaiter waiter_;
+  shm::WaitKind wait_;
+  CounterSet counters_;
+  std::size_t max_message_bytes_;
+  std::vector<SessionState> sessions_;
+  SessionState* last_session_ = nullptr;
+  std::uint32_t idle_polls_ = 0;
+  std::uint64_t lapped_seen_ = 0;
+  bool exclusive_ = false;
+  bool moved_from_ = false;
+};
+
+template <class Handler>
+std::expected<std::size_t, Error> Subscription::poll(Handler&& handler, std::size_t limit) noexcept {
+  std::size_t delivered = 0;
+  std::size_t frames = 0;
+  auto on_frame = [&](const queue::FrameView& f) {
+    ++frames;
+    switch (accept(f)) {
+      case Accept::Whole:
+        handler(Message(f.payload(), f.seq(), f.session_id(), f.stream_id(), f.timestamp_ns(), false));
+        break;
+      case Accept::Reassembled:
+        handler(Message(last_session_->reassembly.message(), f.seq(), f.session_id(), f.stream_id(),
+                        f.timestamp_ns(), true));
+        break;
+      case Accept::Skip:
+        return;
+    }
+    ++delivered;
+  };
+  auto polled = std::visit([&](auto& ring) { return ring.poll(on_frame, limit); }, ring_);
+  if (std::holds_alternative<queue::BroadcastReader>(ring_)) count_broadcast_loss();
+  if (!polled) {
+    counters_.add(Counter::corrupt_frames);
+    return std::unexpected(Error::Corrupt);
+  }
+  if (frames == 0) return when_idle();
+  waiter_.reset();
+  counters_.add(Counter::frames_received, frames);
+  counters_.add(Counter::messages_received, delivered);
+  return delivered;
+}
+
+}  // namespace sluice
