@@ -1,0 +1,136 @@
+#include "tools/bench/commands.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "tools/bench/errors.hpp"
+#include "tools/bench/transport.hpp"
+
+namespace sluice::bench {
+namespace {
+
+void check_size(const SelectedTransport& t, std::size_t size) {
+  if (size > t.info.max_message_bytes) {
+    throw UsageError("--size " + std::to_string(size) + " exceeds " + std::string(t.info.name) +
+                     "'s maximum of " + std::to_string(t.info.max_message_bytes) + " bytes");
+  }
+}
+
+RunSettings ping_settings(const BenchOptions& o) {
+  return {.size_bytes = o.size_bytes, .warmup = o.warmup, .count = o.count,
+          .rate_msgs_per_s = o.rate_msgs_per_s};
+}
+
+RunSettings throughput_settings(const BenchOptions& o) {
+  return {.size_bytes = o.size_bytes, .warmup = o.throughput_warmup, .count = o.throughput_count};
+}
+
+// --repeat K: K runs, keep the one with the median key metric.
+PingResult repeated_ping(BenchRunner& runner, const SelectedTransport& t, const RunSettings& s,
+                         unsigned repeat) {
+  std::vector<PingResult> runs;
+  std::vector<double> p50s;
+  for (unsigned i = 0; i < repeat; ++i) {
+    runs.push_back(runner.pingpong_once(t, s));
+    p50s.push_back(static_cast<double>(runs.back().rtt.p50_ns));
+  }
+  Spread spread = Spread::of(p50s);
+  auto median = std::find_if(runs.begin(), runs.end(), [&](const PingResult& r) {
+    return static_cast<double>(r.rtt.p50_ns) == spread.median;
+  });
+  PingResult result = std::move(*median);
+  result.p50_spread = std::move(spread);
+  return result;
+}
+
+ThroughputResult repeated_throughput(BenchRunner& runner, const SelectedTransport& t,
+                                     const RunSettings& s, unsigned repeat) {
+  std::vector<ThroughputResult> runs;
+  std::vector<double> rates;
+  for (unsigned i = 0; i < repeat; ++i) {
+    runs.push_back(runner.throughput_once(t, s));
+    rates.push_back(runs.back().msgs_per_s);
+  }
+  Spread spread = Spread::of(rates);
+  auto median = std::find_if(runs.begin(), runs.end(), [&](const ThroughputResult& r) {
+    return r.msgs_per_s == spread.median;
+  });
+  ThroughputResult result = *median;
+  result.msgs_spread = std::move(spread);
+  return result;
+}
+
+Report base_report(const BenchOptions& o) {
+  Report r{.kind = o.kind};
+  r.size_bytes = o.size_bytes;
+  r.count = o.count;
+  r.warmup = o.warmup;
+  r.throughput_count = o.throughput_count;
+  r.throughput_warmup = o.throughput_warmup;
+  r.rate_msgs_per_s = o.rate_msgs_per_s;
+  r.repeat = o.repeat;
+  return r;
+}
+
+}  // namespace
+
+void validate_request(const BenchOptions& o) {
+  if (o.size_bytes < min_message_bytes) {
+    throw UsageError("--size must be at least " + std::to_string(min_message_bytes) +
+                     " bytes (the sequence number)");
+  }
+  if (o.kind == BenchKind::compare) {
+    const auto rows = compare_transports(o.only);
+    const bool any = std::any_of(rows.begin(), rows.end(), [&](const SelectedTransport& t) {
+      return o.size_bytes <= t.info.max_message_bytes;
+    });
+    if (!any) throw UsageError("--size " + std::to_string(o.size_bytes) + " exceeds every transport's maximum");
+    return;
+  }
+  const SelectedTransport t = select_transport(o.transport);
+  check_size(t, o.size_bytes);
+  if (o.kind == BenchKind::throughput && !t.info.supports_throughput) {
+    throw UsageError(std::string(t.info.name) + " has no throughput mode: " + std::string(t.info.summary));
+  }
+}
+
+Report run_pingpong(BenchRunner& runner, const BenchOptions& o) {
+  Report report = base_report(o);
+  Row row{.transport = select_transport(o.transport)};
+  row.ping = repeated_ping(runner, row.transport, ping_settings(o), o.repeat);
+  report.rows.push_back(std::move(row));
+  return report;
+}
+
+Report run_throughput(BenchRunner& runner, const BenchOptions& o) {
+  Report report = base_report(o);
+  Row row{.transport = select_transport(o.transport)};
+  row.throughput = repeated_throughput(runner, row.transport, throughput_settings(o), o.repeat);
+  report.rows.push_back(std::move(row));
+  return report;
+}
+
+Report run_compare(BenchRunner& runner, const BenchOptions& o) {
+  Report report = base_report(o);
+  for (const SelectedTransport& t : compare_transports(o.only)) {
+    if (o.size_bytes > t.info.max_message_bytes) {
+      report.skipped.push_back({std::string(t.info.name),
+                                "size above its maximum of " + std::to_string(t.info.max_message_bytes) + " bytes"});
+      continue;
+    }
+    Row row{.transport = t};
+    row.ping = repeated_ping(runner, t, ping_settings(o), o.repeat);
+    if (t.info.supports_throughput) {
+      row.throughput = repeated_throughput(runner, t, throughput_settings(o), o.repeat);
+    }
+    report.rows.push_back(std::move(row));
+  }
+  // Ratios are relative to sluice-shm when it ran, else to the first row.
+  const auto ref = std::find_if(report.rows.begin(), report.rows.end(),
+                                [](const Row& r) { return r.transport.info.name == "sluice-shm"; });
+  report.reference = std::string(ref != report.rows.end() ? ref->transport.info.name
+                                                          : report.rows.front().transport.info.name);
+  return report;
+}
+
+}  // namespace sluice::bench

@@ -1,0 +1,69 @@
+// One-way throughput loops: the initiator streams, the responder sinks.
+//
+// The sender pushes seq 1 .. warmup + count as fast as the transport takes
+// them (send() waits while the transport is full: back-pressure, not loss,
+// wherever the transport has it). The end of the stream is a separate
+// marker message (end_marker_seq), sent by the runner: once for reliable
+// transports, repeatedly for lossy ones until the sink reports.
+//
+// The sink times from the arrival of the first measured message to the
+// arrival of the last one (or of the end marker, when some were lost), so
+// process start-up and warm-up are excluded; msgs/s = (received - 1) / that
+// window (received arrivals span received - 1 intervals). Only two clock
+// reads per run: the per-message cost is the transport's.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "tools/bench/clock.hpp"
+#include "tools/bench/message.hpp"
+#include "tools/bench/pingpong_loop.hpp"
+#include "tools/bench/progress.hpp"
+#include "tools/bench/sequence_check.hpp"
+#include "tools/bench/transport.hpp"
+
+namespace sluice::bench {
+
+template <BenchTransport T>
+LoopError run_stream(T& transport, std::span<std::byte> msg, std::uint64_t total,
+                     Progress& progress) noexcept {
+  for (std::uint64_t seq = 1; seq <= total; ++seq) {
+    stamp_seq(msg, seq);
+    if (!transport.send(msg)) return LoopError::broken;
+    // Publishing progress every message would be cheap too; every 1024th
+    // keeps even that store out of the way of the fastest transports.
+    if ((seq & 1023) == 0) progress.set(seq);
+  }
+  progress.set(total);
+  return LoopError::none;
+}
+
+struct SinkOutcome {
+  LoopError error = LoopError::none;
+  std::uint64_t elapsed_ns = 0;  // first measured arrival -> last arrival
+};
+
+template <BenchTransport T>
+SinkOutcome run_sink(T& transport, std::span<std::byte> msg, std::uint64_t warmup,
+                     SequenceCheck& check) noexcept {
+  SinkOutcome outcome;
+  std::uint64_t first_ns = 0;
+  std::uint64_t end_ns = 0;
+  for (;;) {
+    if (!transport.receive(msg)) {
+      outcome.error = LoopError::broken;
+      return outcome;
+    }
+    const std::uint64_t seq = read_seq(msg);
+    if (seq == end_marker_seq) break;
+    if (first_ns == 0 && seq > warmup) first_ns = monotonic_ns();
+    check.on_message(seq);
+    if (end_ns == 0 && check.complete()) end_ns = monotonic_ns();
+  }
+  if (end_ns == 0) end_ns = monotonic_ns();  // some were lost: the marker ends it
+  outcome.elapsed_ns = first_ns != 0 ? end_ns - first_ns : 0;
+  return outcome;
+}
+
+}  // namespace sluice::bench
