@@ -84,6 +84,7 @@ TEST(BroadcastRingConcurrentTest, ReadersNeverSeeTornFramesWhileBeingLapped) {
   std::vector<std::byte> region(ring_required_bytes(g.capacity_bytes));
   BroadcastWriter writer(region, g);
   std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> seen{0};
   std::latch start(3);
   auto read = [&](std::uint64_t& frames, std::uint64_t& lapped) {
     BroadcastReader r(region, g, ReaderStart::Live);
@@ -95,6 +96,7 @@ TEST(BroadcastRingConcurrentTest, ReadersNeverSeeTornFramesWhileBeingLapped) {
         last = f.seq();
         for (auto b : f.payload()) ASSERT_EQ(b, std::byte(f.seq())) << "torn frame";
         ++frames;
+        seen.fetch_add(1, std::memory_order_relaxed);
       }, 16);
       ASSERT_TRUE(n);
     }
@@ -105,7 +107,11 @@ TEST(BroadcastRingConcurrentTest, ReadersNeverSeeTornFramesWhileBeingLapped) {
   std::thread r1([&] { read(frames[1], lapped[1]); });
   start.arrive_and_wait();
   std::vector<std::byte> payload(200);
-  for (std::uint64_t seq = 1; seq <= 300'000; ++seq) {
+  // Write at least 300k frames and until the readers have read some while
+  // being lapped (a loaded machine may start them late), bounded in time.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (std::uint64_t seq = 1;
+       seq <= 300'000 || (seen.load() < 10'000 && std::chrono::steady_clock::now() < deadline); ++seq) {
     std::fill(payload.begin(), payload.end(), std::byte(seq));
     ASSERT_TRUE(writer.offer(std::span(payload).first(seq % 200), {.seq = seq}));
   }

@@ -1,0 +1,207 @@
+// The user API within one process: what a caller sees for each outcome.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <numeric>
+
+#include "sluice.hpp"
+#include "tests/support/child_process.hpp"
+
+namespace sluice {
+namespace {
+
+struct ApiTest : ::testing::Test {
+  std::string name = test::unique_name("api");
+  Context ctx;
+  ~ApiTest() override { boost::interprocess::shared_memory_object::remove(("sluice-" + name).c_str()); }
+  std::string uri(const std::string& params = "") const {
+    return "shm:" + name + (params.empty() ? "" : "?" + params);
+  }
+  static std::vector<std::byte> bytes(std::size_t n, int first = 0) {
+    std::vector<std::byte> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = std::byte(first + i);
+    return v;
+  }
+};
+
+TEST_F(ApiTest, OfferedMessagesArriveInOrderWithGapFreeSeqs) {
+  auto pub = ctx.publication(uri());
+  auto sub = ctx.subscription(uri());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(pub.offer(bytes(i, i)));
+  std::vector<std::uint64_t> seqs;
+  while (seqs.size() < 100) {
+    auto n = sub.poll([&](const Message& m) {
+      EXPECT_EQ(m.payload().size(), seqs.size());
+      EXPECT_EQ(m.session_id(), pub.session_id());
+      if (!m.payload().empty()) {
+        EXPECT_EQ(m.payload()[0], std::byte(seqs.size()));
+      }
+      seqs.push_back(m.seq());
+    }, 7);
+    ASSERT_TRUE(n);
+  }
+  std::vector<std::uint64_t> expected(100);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_EQ(seqs, expected);
+}
+
+TEST_F(ApiTest, ClaimedFrameIsDeliveredWithItsContent) {
+  auto pub = ctx.publication(uri());
+  auto sub = ctx.subscription(uri());
+  auto claim = pub.try_claim(16);
+  ASSERT_TRUE(claim);
+  std::memcpy(claim->payload().data(), "zero-copy claim!", 16);
+  claim->commit();
+  ASSERT_TRUE(sub.poll([&](const Message& m) {
+    EXPECT_EQ(m.payload().size(), 16u);
+    EXPECT_EQ(std::memcmp(m.payload().data(), "zero-copy claim!", 16), 0);
+  }, 1));
+}
+
+TEST_F(ApiTest, AbortedClaimIsNeverDelivered) {
+  auto pub = ctx.publication(uri());
+  auto sub = ctx.subscription(uri());
+  auto claim = pub.try_claim(16);
+  ASSERT_TRUE(claim);
+  claim->abort();
+  ASSERT_TRUE(pub.offer(bytes(3)));
+  std::vector<std::uint64_t> seqs;
+  ASSERT_TRUE(sub.poll([&](const Message& m) { seqs.push_back(m.seq()); }, 10));
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1}));
+}
+
+TEST_F(ApiTest, FullRingReportsBackPressureAndCountsIt) {
+  auto pub = ctx.publication(uri("capacity=4k&max_frame=256"));
+  auto sub = ctx.subscription(uri());
+  int accepted = 0;
+  std::expected<std::uint64_t, Error> r;
+  while ((r = pub.offer(bytes(100)))) ++accepted;
+  EXPECT_EQ(r.error(), Error::BackPressured);
+  EXPECT_GT(accepted, 0);
+  EXPECT_EQ(pub.counters().get(Counter::back_pressured), 1u);
+}
+
+TEST_F(ApiTest, MessageAboveMaxMessageIsTooLarge) {
+  auto pub = ctx.publication(uri("capacity=64k&max_frame=1k"));
+  EXPECT_EQ(pub.max_message_bytes(), 16u << 10);
+  EXPECT_EQ(pub.offer(bytes(16 << 10)).has_value(), true);
+  EXPECT_EQ(pub.offer(bytes((16 << 10) + 1)).error(), Error::TooLarge);
+  EXPECT_EQ(pub.try_claim(1024).error(), Error::TooLarge);
+}
+
+TEST_F(ApiTest, LargeMessagesAreFragmentedAndReassembledOnce) {
+  auto pub = ctx.publication(uri("capacity=256k&max_frame=1k"));
+  auto sub = ctx.subscription(uri());
+  const auto big = bytes(50'000, 9);
+  ASSERT_TRUE(pub.offer(big));
+  ASSERT_TRUE(pub.offer(bytes(10)));
+  std::vector<std::size_t> sizes;
+  while (sizes.size() < 2) {
+    ASSERT_TRUE(sub.poll([&](const Message& m) {
+      sizes.push_back(m.payload().size());
+      if (m.payload().size() == big.size()) {
+        EXPECT_TRUE(m.reassembled());
+        EXPECT_TRUE(std::equal(big.begin(), big.end(), m.payload().begin()));
+      }
+    }, 100));
+  }
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{50'000, 10}));
+  EXPECT_EQ(pub.counters().get(Counter::frames_sent), 52u);  // 51 fragments + 1 frame
+  EXPECT_EQ(pub.counters().get(Counter::messages_sent), 2u);
+}
+
+TEST_F(ApiTest, FragmentedOfferBackPressuredHalfWayIsDroppedWholeAndCounted) {
+  auto pub = ctx.publication(uri("capacity=64k&max_frame=1k"));
+  auto sub = ctx.subscription(uri());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(pub.offer(bytes(16'000)));  // ~52 KiB of 64
+  EXPECT_EQ(pub.offer(bytes(16'000, 1)).error(), Error::BackPressured);  // part of it got in
+  std::vector<std::size_t> sizes;
+  ASSERT_TRUE(sub.poll([&](const Message& m) { sizes.push_back(m.payload().size()); }, 1000));
+  ASSERT_TRUE(pub.offer(bytes(16'000, 1)));  // the retry
+  ASSERT_TRUE(sub.poll([&](const Message& m) {
+    sizes.push_back(m.payload().size());
+    EXPECT_EQ(m.payload()[0], std::byte(1));
+  }, 1000));
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{16'000, 16'000, 16'000, 16'000}));
+  EXPECT_GT(sub.counters().get(Counter::fragments_dropped), 0u);
+}
+
+TEST_F(ApiTest, CountersAreReadableFromTheCountersSegment) {
+  auto pub = ctx.publication(uri());
+  auto sub = ctx.subscription(uri());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(pub.offer(bytes(10)));
+  ASSERT_TRUE(sub.poll([](const Message&) {}, 10));
+  CountersReader reader(static_cast<std::uint64_t>(::getpid()));
+  const auto entries = reader.snapshot();
+  ASSERT_EQ(entries.size(), 2u);
+  for (const auto& e : entries) {
+    EXPECT_EQ(e.channel, uri());
+    if (e.role == CountersSegment::Role::Publication) {
+      EXPECT_EQ(e.value(Counter::messages_sent), 5u);
+      EXPECT_EQ(e.value(Counter::bytes_sent), 50u);
+      EXPECT_EQ(e.session_id, pub.session_id());
+    } else {
+      EXPECT_EQ(e.value(Counter::messages_received), 5u);
+      EXPECT_EQ(e.value(Counter::bytes_received), 50u);
+    }
+  }
+}
+
+TEST_F(ApiTest, RestartedPublisherGetsANewSessionAndIsTrackedAfresh) {
+  auto sub = ctx.subscription(uri());
+  std::uint32_t first_session;
+  {
+    auto pub = ctx.publication(uri());
+    first_session = pub.session_id();
+    ASSERT_TRUE(pub.offer(bytes(1)));
+  }
+  auto pub = ctx.publication(uri());
+  EXPECT_NE(pub.session_id(), first_session);
+  ASSERT_TRUE(pub.offer(bytes(1)));
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> got;
+  ASSERT_TRUE(sub.poll([&](const Message& m) { got.emplace_back(m.session_id(), m.seq()); }, 10));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].second, 1u);
+  EXPECT_EQ(got[1].second, 1u);
+  EXPECT_EQ(sub.counters().get(Counter::duplicates), 0u);
+}
+
+TEST_F(ApiTest, SecondPublisherOnAnSpscChannelIsRefused) {
+  auto pub = ctx.publication(uri());
+  EXPECT_THROW((void)ctx.publication(uri()), SetupError);
+}
+
+TEST_F(ApiTest, ClosedPublisherIsReportedAfterItsLastMessage) {
+  auto sub = ctx.subscription(uri());
+  {
+    auto pub = ctx.publication(uri());
+    ASSERT_TRUE(pub.offer(bytes(1)));
+  }
+  std::size_t got = 0;
+  std::expected<std::size_t, Error> r;
+  for (int i = 0; i < 100'000 && (r = sub.poll([&](const Message&) { ++got; }, 10)); ++i) {
+  }
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), Error::Closed);
+  EXPECT_EQ(got, 1u);
+}
+
+TEST_F(ApiTest, MpscClaimOfADeadProducerIsSkippedAfterTheTimeout) {
+  Context fast(ContextOptions{.stale_claim_timeout = std::chrono::milliseconds(20)});
+  auto dead = fast.publication(uri("kind=mpsc"));
+  auto live = fast.publication(uri("kind=mpsc"));
+  auto sub = fast.subscription(uri());
+  auto stuck = dead.try_claim(8);  // never committed: its producer "died"
+  ASSERT_TRUE(stuck);
+  ASSERT_TRUE(live.offer(bytes(4)));
+  std::size_t got = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (got == 0 && std::chrono::steady_clock::now() < deadline)
+    ASSERT_TRUE(sub.poll([&](const Message& m) { EXPECT_EQ(m.session_id(), live.session_id()); ++got; }, 10));
+  EXPECT_EQ(got, 1u);
+  EXPECT_EQ(sub.counters().get(Counter::stale_claims), 1u);
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,210 @@
+// Real processes exchanging the deterministic workload through shm
+// channels: content, order, counts and failure behaviour across process
+// boundaries.
+#include <gtest/gtest.h>
+
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "sluice.hpp"
+#include "tests/support/child_process.hpp"
+
+namespace sluice::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Args = std::vector<std::string>;
+
+struct Channel {
+  std::string name;
+  explicit Channel(const std::string& stem) : name(unique_name(stem)) {}
+  ~Channel() { boost::interprocess::shared_memory_object::remove(("sluice-" + name).c_str()); }
+  std::string uri(const std::string& params) const { return "shm:" + name + (params.empty() ? "" : "?" + params); }
+};
+
+ChildProcess spawn(Args args) {
+  args.insert(args.begin(), peer_binary());
+  return ChildProcess(std::move(args));
+}
+
+ChildProcess start_subscriber(const std::string& uri, std::uint64_t count, std::size_t max_bytes,
+                              Args extra = {}) {
+  Args args{"subscribe", uri, std::to_string(count), std::to_string(max_bytes)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto sub = spawn(std::move(args));
+  EXPECT_TRUE(sub.wait_for_line("ready", 10s)) << sub.output();
+  return sub;
+}
+
+ChildProcess start_publisher(const std::string& uri, std::uint64_t count, std::size_t max_bytes,
+                             Args extra = {}) {
+  Args args{"publish", uri, std::to_string(count), std::to_string(max_bytes)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return spawn(std::move(args));
+}
+
+void expect_clean_exit(ChildProcess& p, std::chrono::milliseconds timeout) {
+  const auto code = p.wait(timeout);
+  ASSERT_TRUE(code) << "timed out, killed: " << p.output();
+  EXPECT_EQ(*code, 0) << p.output();
+}
+
+void expect_perfect_delivery(ChildProcess& sub, std::uint64_t messages, std::uint64_t sessions) {
+  EXPECT_EQ(number_field(sub.output(), "received"), messages) << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "sessions"), sessions) << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "bad"), 0u) << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "duplicates"), 0u) << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "lost"), 0u) << sub.output();
+}
+
+// Ten million messages of random sizes, every byte and seq checked.
+constexpr std::uint64_t big_count = 10'000'000;
+constexpr std::size_t small_frames = 224;  // max payload with max_frame=256
+
+struct WaitStrategy : ::testing::TestWithParam<std::string> {};
+
+TEST_P(WaitStrategy, SpscDeliversTenMillionMessagesInOrderWithoutLossOrDuplicates) {
+  Channel ch("spsc");
+  const auto uri = ch.uri("kind=spsc&capacity=256k&max_frame=256&wait=" + GetParam());
+  auto sub = start_subscriber(uri, big_count, small_frames);
+  auto pub = start_publisher(uri, big_count, small_frames);
+  expect_clean_exit(pub, 120s);
+  expect_clean_exit(sub, 120s);
+  expect_perfect_delivery(sub, big_count, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shm, WaitStrategy, ::testing::Values("spin", "yield", "block"));
+
+TEST(ShmProcess, MpscDeliversEveryProducersMessagesInTheirOrder) {
+  Channel ch("mpsc");
+  const auto uri = ch.uri("kind=mpsc&capacity=256k&max_frame=256");
+  constexpr std::uint64_t per_producer = big_count / 3;
+  auto sub = start_subscriber(uri, per_producer, small_frames, {"--sessions", "3"});
+  std::vector<ChildProcess> pubs;
+  for (int p = 0; p < 3; ++p) pubs.push_back(start_publisher(uri, per_producer, small_frames));
+  for (auto& p : pubs) expect_clean_exit(p, 180s);
+  expect_clean_exit(sub, 180s);
+  expect_perfect_delivery(sub, 3 * per_producer, 3);
+}
+
+TEST(ShmProcess, BroadcastReadersEachGetEveryMessageOrCountItLost) {
+  Channel ch("bcast");
+  const auto uri = ch.uri("kind=broadcast&capacity=4m&max_frame=256");
+  constexpr std::uint64_t count = 2'000'000;
+  std::vector<ChildProcess> subs;
+  for (int r = 0; r < 3; ++r)
+    subs.push_back(start_subscriber(uri, count, small_frames, {"--until-gone", "--timeout-ms", "120000"}));
+  auto pub = start_publisher(uri, count, small_frames);
+  expect_clean_exit(pub, 120s);
+  for (auto& s : subs) {
+    expect_clean_exit(s, 120s);
+    // A broadcast ring never holds the writer back: a reader that falls a
+    // lap behind loses frames, but counts every one and never sees a bad
+    // or repeated message.
+    EXPECT_EQ(field(s.output(), "end"), "closed") << s.output();
+    EXPECT_EQ(number_field(s.output(), "bad"), 0u) << s.output();
+    EXPECT_EQ(number_field(s.output(), "duplicates"), 0u) << s.output();
+    EXPECT_EQ(*number_field(s.output(), "received") + *number_field(s.output(), "lost"), count)
+        << s.output();
+  }
+}
+
+TEST(ShmProcess, FragmentedMessagesAreReassembledWhole) {
+  Channel ch("frag");
+  const auto uri = ch.uri("capacity=1m&max_frame=1k&max_message=64k");
+  constexpr std::uint64_t count = 20'000;
+  auto sub = start_subscriber(uri, count, 65536);
+  auto pub = start_publisher(uri, count, 65536);
+  expect_clean_exit(pub, 60s);
+  expect_clean_exit(sub, 60s);
+  expect_perfect_delivery(sub, count, 1);
+}
+
+TEST(ShmProcess, FileBackedJournalSurvivesAPublisherRestartAndReplaysFromTheStart) {
+  const auto path = std::filesystem::temp_directory_path() / (unique_name("journal") + ".sluice");
+  const std::string uri = "shm:journal?kind=broadcast&capacity=8m&max_frame=256&file=" + path.string();
+  auto first = start_publisher(uri, 10'000, small_frames);
+  expect_clean_exit(first, 30s);
+  auto restarted = start_publisher(uri, 10'000, small_frames);
+  expect_clean_exit(restarted, 30s);
+  // Both incarnations' messages are in the file; the replay sees two
+  // sessions, each complete and in order.
+  auto replay = start_subscriber(uri + "&start=earliest", 10'000, small_frames, {"--sessions", "2"});
+  expect_clean_exit(replay, 30s);
+  expect_perfect_delivery(replay, 20'000, 2);
+  std::filesystem::remove(path);
+}
+
+TEST(ShmProcess, SpscJournalKeepsUnreadMessagesForTheNextSubscriber) {
+  const auto path = std::filesystem::temp_directory_path() / (unique_name("spsc-journal") + ".sluice");
+  const std::string uri = "shm:j?capacity=4m&max_frame=256&file=" + path.string();
+  auto pub = start_publisher(uri, 5'000, small_frames);
+  expect_clean_exit(pub, 30s);
+  auto sub = start_subscriber(uri, 5'000, small_frames);
+  expect_clean_exit(sub, 30s);
+  expect_perfect_delivery(sub, 5'000, 1);
+  std::filesystem::remove(path);
+}
+
+TEST(ShmProcess, KilledPublisherIsReportedGoneAfterEveryCommittedMessage) {
+  Channel ch("killpub");
+  const auto uri = ch.uri("capacity=1m&max_frame=256");
+  auto sub = start_subscriber(uri, 0, small_frames, {"--until-gone"});
+  auto pub = start_publisher(uri, 0, small_frames, {"--until-killed", "--pace-us", "20"});
+  std::this_thread::sleep_for(300ms);
+  pub.kill(SIGKILL);
+  ASSERT_TRUE(pub.wait(5s));
+  // The killed publisher's counters segment outlives it: how many it committed.
+  CountersReader counters(static_cast<std::uint64_t>(pub.pid()));
+  const auto entries = counters.snapshot();
+  ASSERT_EQ(entries.size(), 1u);
+  const auto committed = entries[0].value(Counter::messages_sent);
+  boost::interprocess::shared_memory_object::remove(counters_segment_name(pub.pid()).c_str());
+  expect_clean_exit(sub, 30s);
+  EXPECT_EQ(field(sub.output(), "end"), "publisher gone") << sub.output();
+  EXPECT_GT(committed, 0u);
+  EXPECT_EQ(number_field(sub.output(), "received"), committed) << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "bad"), 0u) << sub.output();
+}
+
+TEST(ShmProcess, KilledSpscSubscriberBackPressuresThePublisherWithoutCorruption) {
+  Channel ch("killsub");
+  const auto uri = ch.uri("capacity=64k&max_frame=256");
+  auto sub = start_subscriber(uri, 1'000'000'000, small_frames);
+  sub.kill(SIGKILL);
+  ASSERT_TRUE(sub.wait(5s));
+  auto pub = start_publisher(uri, 1'000'000, small_frames, {"--backpressure-timeout-ms", "500"});
+  expect_clean_exit(pub, 30s);
+  EXPECT_GT(number_field(pub.output(), "backpressured"), 0u) << pub.output();
+  EXPECT_LT(number_field(pub.output(), "published"), 1'000'000u) << pub.output();
+  // A new subscriber takes the dead one's place and reads what was committed.
+  auto again = start_subscriber(uri, *number_field(pub.output(), "published"), small_frames);
+  expect_clean_exit(again, 30s);
+  expect_perfect_delivery(again, *number_field(pub.output(), "published"), 1);
+}
+
+TEST(ShmProcess, KilledBroadcastReaderNeverSlowsThePublisher) {
+  Channel ch("killreader");
+  const auto uri = ch.uri("kind=broadcast&capacity=64k&max_frame=256");
+  auto reader = start_subscriber(uri, 1'000'000'000, small_frames);
+  reader.kill(SIGKILL);
+  ASSERT_TRUE(reader.wait(5s));
+  auto pub = start_publisher(uri, 200'000, small_frames, {"--backpressure-timeout-ms", "500"});
+  expect_clean_exit(pub, 30s);
+  EXPECT_EQ(number_field(pub.output(), "published"), 200'000u) << pub.output();
+  EXPECT_EQ(number_field(pub.output(), "backpressured"), 0u) << pub.output();
+}
+
+TEST(ShmProcess, SecondSpscSubscriberIsRefusedWhileTheFirstLives) {
+  Channel ch("twosubs");
+  const auto uri = ch.uri("");
+  auto first = start_subscriber(uri, 1'000'000'000, 8);
+  auto second = spawn({"subscribe", uri, "1", "8"});
+  const auto code = second.wait(10s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 3) << "set-up error exit";
+}
+
+}  // namespace
+}  // namespace sluice::test

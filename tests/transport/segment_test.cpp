@@ -1,0 +1,182 @@
+// Untrusted segments: whatever another process left in shared memory or a
+// journal file, opening it gives a clear error and never a crash.
+#include "shm/segment.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <boost/interprocess/mapped_region.hpp>
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "sluice.hpp"
+#include "tests/support/child_process.hpp"
+
+namespace sluice::shm {
+namespace {
+
+namespace bip = boost::interprocess;
+
+struct SegmentTest : ::testing::Test {
+  std::string name = test::unique_name("sluice-seg");
+  ~SegmentTest() override { Segment::remove(name, false); }
+
+  SegmentOptions options() const {
+    SegmentOptions o;
+    o.name = name;
+    o.capacity_bytes = 64 << 10;
+    o.max_frame_bytes = 1024;
+    return o;
+  }
+  // Writes raw bytes as a shm object, as a foreign or broken process would.
+  void write_raw(const std::vector<std::byte>& bytes) const {
+    bip::shared_memory_object shm(bip::create_only, name.c_str(), bip::read_write);
+    shm.truncate(static_cast<bip::offset_t>(bytes.size()));
+    bip::mapped_region r(shm, bip::read_write);
+    std::memcpy(r.get_address(), bytes.data(), bytes.size());
+  }
+  std::string open_error() const {
+    try {
+      (void)Segment::open_existing(name, false);
+    } catch (const SegmentError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  SegmentDescriptor copy_of_valid_descriptor() {
+    auto s = Segment::open_or_create(options());
+    SegmentDescriptor d = s.descriptor();
+    Segment::remove(name, false);
+    return d;
+  }
+};
+
+TEST_F(SegmentTest, CreatedSegmentIsOwnerOnlyByDefault) {
+  auto s = Segment::open_or_create(options());
+  struct stat st{};
+  ASSERT_EQ(::stat(("/dev/shm/" + name).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_TRUE(s.created());
+}
+
+TEST_F(SegmentTest, ModeIsConfigurable) {
+  auto o = options();
+  o.mode = 0640;
+  auto s = Segment::open_or_create(o);
+  struct stat st{};
+  ASSERT_EQ(::stat(("/dev/shm/" + name).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+}
+
+TEST_F(SegmentTest, SecondOpenSeesTheSameGeometry) {
+  auto a = Segment::open_or_create(options());
+  SegmentOptions bare;
+  bare.name = name;
+  auto b = Segment::open_or_create(bare);
+  EXPECT_FALSE(b.created());
+  EXPECT_EQ(b.geometry().capacity_bytes, 64u << 10);
+  EXPECT_EQ(b.kind(), RingKind::Spsc);
+}
+
+TEST_F(SegmentTest, RandomBytesAreNotASegment) {
+  std::vector<std::byte> junk(1 << 16);
+  std::mt19937 rng(5);
+  for (auto& b : junk) b = std::byte(rng());
+  write_raw(junk);
+  EXPECT_NE(open_error().find("bad magic"), std::string::npos) << open_error();
+}
+
+TEST_F(SegmentTest, TruncatedSegmentIsRefused) {
+  auto d = copy_of_valid_descriptor();
+  std::vector<std::byte> bytes(ring_offset + 1000);
+  std::memcpy(bytes.data(), &d, sizeof d);
+  write_raw(bytes);
+  EXPECT_NE(open_error().find("truncated"), std::string::npos) << open_error();
+}
+
+TEST_F(SegmentTest, OtherLayoutVersionIsRefused) {
+  auto d = copy_of_valid_descriptor();
+  d.layout_version = 99;
+  std::vector<std::byte> bytes(d.segment_bytes);
+  std::memcpy(bytes.data(), &d, sizeof d);
+  write_raw(bytes);
+  EXPECT_NE(open_error().find("layout version 99"), std::string::npos) << open_error();
+}
+
+TEST_F(SegmentTest, CorruptGeometryIsRefused) {
+  auto d = copy_of_valid_descriptor();
+  d.capacity_bytes = 3000;  // not a power of two
+  std::vector<std::byte> bytes(1 << 20);
+  std::memcpy(bytes.data(), &d, sizeof d);
+  write_raw(bytes);
+  EXPECT_NE(open_error().find("power of two"), std::string::npos) << open_error();
+}
+
+TEST_F(SegmentTest, WrongKindIsRefusedWhenAKindIsAskedFor) {
+  auto a = Segment::open_or_create(options());
+  auto o = options();
+  o.kind = RingKind::Broadcast;
+  try {
+    (void)Segment::open_or_create(o);
+    FAIL();
+  } catch (const SegmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a spsc ring, not broadcast"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(SegmentTest, SegmentWhoseCreatorDiedBeforeTheMagicTimesOutWithAnError) {
+  write_raw(std::vector<std::byte>(8192));  // all zero: never initialised
+  try {
+    (void)Segment::open_existing(name, false, std::chrono::milliseconds(50));
+    FAIL();
+  } catch (const SegmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("not initialised"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(SegmentTest, MissingSegmentIsReportedByName) {
+  EXPECT_NE(open_error().find("does not exist"), std::string::npos);
+}
+
+TEST(JournalFile, TruncatedFileIsRefused) {
+  const auto path = std::filesystem::temp_directory_path() / (test::unique_name("trunc") + ".sluice");
+  {
+    SegmentOptions o;
+    o.name = path.string();
+    o.file_backed = true;
+    o.capacity_bytes = 64 << 10;
+    o.max_frame_bytes = 1024;
+    (void)Segment::open_or_create(o);
+  }
+  std::filesystem::resize_file(path, 5000);
+  try {
+    (void)Segment::open_existing(path.string(), true);
+    FAIL();
+  } catch (const SegmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(CorruptRing, FrameLengthPointingOutsideTheRingIsReportedNotRead) {
+  Context ctx;
+  const auto name = test::unique_name("corrupt");
+  auto pub = ctx.publication("shm:" + name + "?capacity=64k&max_frame=1k");
+  auto sub = ctx.subscription("shm:" + name);
+  ASSERT_TRUE(pub.offer(std::vector<std::byte>(100)));
+  // Scribble a huge length over the frame, as a broken process could.
+  auto seg = Segment::open_existing("sluice-" + name, false);
+  queue::publish_length(seg.ring_region().data(), 0x7ffffff0);
+  std::size_t delivered = 0;
+  auto r = sub.poll([&](const Message&) { ++delivered; }, 10);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), Error::Corrupt);
+  EXPECT_EQ(delivered, 0u);
+  EXPECT_EQ(sub.counters().get(Counter::corrupt_frames), 1u);
+  Segment::remove("sluice-" + name, false);
+}
+
+}  // namespace
+}  // namespace sluice::shm
