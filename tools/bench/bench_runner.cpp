@@ -82,7 +82,7 @@ PeerMessage BenchRunner::expect(Session& s, PeerMessageKind kind, milliseconds t
   const std::optional<PeerMessage> message = s.peer->wait_message(timeout);
   if (!message) {
     // Closed channel: the peer is exiting; let the supervisor name how.
-    supervisor_.fail_if_peer_ended(milliseconds(1'000));
+    if (s.peer->channel_closed()) supervisor_.fail_if_peer_ended(milliseconds(1'000));
     supervisor_.fail(s.label + ": peer (pid " + std::to_string(s.peer->pid()) + ") did not " +
                          waiting_for + " within " + std::to_string(timeout.count()) + " ms",
                      exit_failure);

@@ -93,7 +93,10 @@ std::optional<PeerMessage> PeerProcess::wait_message(std::chrono::milliseconds t
     PeerMessage message;
     const ssize_t n = recv(channel_fd_, &message, sizeof message, MSG_DONTWAIT);
     if (n == sizeof message && message.magic == PeerMessage::expected_magic) return message;
-    if (n == 0) return std::nullopt;  // peer closed its end: it has exited
+    if (n == 0) {  // peer closed its end: it is exiting
+      channel_closed_ = true;
+      return std::nullopt;
+    }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     if (n < 0) return std::nullopt;
     // A record of the wrong size or magic: ignore it (never from our peer).

@@ -38,6 +38,8 @@ class PeerProcess {
   // when the peer closed the channel (exited): the supervisor reports the
   // exit itself; the caller reports a timeout.
   std::optional<PeerMessage> wait_message(std::chrono::milliseconds timeout);
+  // True once the peer closed its end of the channel (it is exiting).
+  bool channel_closed() const noexcept { return channel_closed_; }
 
   // Waits up to `grace` for the peer to exit by itself, then SIGKILLs it;
   // reaps it either way. Returns true if it exited with status 0.
@@ -48,6 +50,7 @@ class PeerProcess {
   int pidfd_ = -1;
   int channel_fd_ = -1;
   bool reaped_ = false;
+  bool channel_closed_ = false;
 };
 
 }  // namespace sluice::bench

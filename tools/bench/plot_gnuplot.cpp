@@ -36,6 +36,13 @@ std::string find_gnuplot() {
   return {};
 }
 
+// Twelve distinguishable colours: gnuplot's default cycle has eight, and
+// compare draws up to eleven rows.
+constexpr const char* colours[] = {"#204a87", "#cc0000", "#4e9a06", "#f57900", "#75507b", "#c4a000",
+                                   "#06989a", "#8f5902", "#ef29b4", "#555753", "#729fcf", "#000000"};
+
+const char* colour(int i) { return colours[i % 12]; }
+
 // gnuplot single-quoted string: a quote is written twice.
 std::string quoted(const std::string& s) {
   std::string out = "'";
@@ -61,8 +68,8 @@ void latency_panels(std::ostringstream& s, const Report& r) {
     int i = 0;
     for (const Row& row : r.rows) {
       if (!row.ping) continue;
-      s << (i ? ", " : "") << "$cdf" << i << " using 1:" << ycol << " with steps lw 2 title "
-        << quoted(std::string(row.transport.info.name));
+      s << (i ? ", " : "") << "$cdf" << i << " using 1:" << ycol << " with steps lw 2 lc rgb '"
+        << colour(i) << "' title " << quoted(std::string(row.transport.info.name));
       ++i;
     }
     s << "\n";
@@ -72,20 +79,24 @@ void latency_panels(std::ostringstream& s, const Report& r) {
        "set key bottom right\n";
   plot_all("2");
   s << "set title 'RTT tail: 1 - CDF (p99 = 1e-2, p99.9 = 1e-3)'\nset logscale y\n"
-       "set ylabel 'fraction of round trips > x'\nset yrange [1e-6:1]\nset key top right\n";
+       "set ylabel 'fraction of round trips > x'\nset yrange [1e-6:1]\nset format y '1e%L'\n"
+       "set key top right\n";
   plot_all("(1-$2)");
-  s << "unset logscale\nset yrange [*:*]\n";
+  s << "unset logscale\nset yrange [*:*]\nset format y '%g'\n";
 }
 
 void throughput_panel(std::ostringstream& s, const Report& r) {
   s << "$tp << EOD\n";
   for (const Row& row : r.rows) {
-    if (row.throughput) s << quoted(std::string(row.transport.info.name)) << " " << row.throughput->msgs_per_s << "\n";
+    // Datablock fields: double quotes group a label (names hold none).
+    if (row.throughput) s << '"' << row.transport.info.name << "\" " << row.throughput->msgs_per_s << "\n";
   }
   s << "EOD\n";
   s << "set title 'one-way throughput'\nset ylabel 'messages / s'\nset xlabel ''\nunset logscale\n"
        "set style data histograms\nset style fill solid 0.8\nset boxwidth 0.8\nset xtics rotate by -30\n"
-       "set yrange [0:*]\nset format y '%.1s%c'\nplot $tp using 2:xtic(1) notitle lc rgb '#3465a4'\n";
+       "set yrange [0:*]\nset format y '%.1s%c'\n"
+       "plot $tp using 2:xtic(1) notitle lc rgb '#3465a4', "
+       "'' using 0:2:(sprintf('%.2fM', $2/1e6)) with labels offset 0,0.7 notitle\n";
 }
 
 std::string script(const Report& r, const std::string& png_path) {

@@ -112,6 +112,10 @@ json compare_json(const Report& r) {
   for (const Skipped& s : r.skipped) skipped.push_back({{"name", s.name}, {"reason", s.reason}});
   json j = {{"bench", "compare"}, {"size", r.size_bytes}, {"results", results}};
   j["reference"] = r.reference;
+  const Row* lat = latency_reference(r);
+  const Row* tp = throughput_reference(r);
+  j["reference_latency"] = lat ? json(lat->transport.info.name) : json(nullptr);
+  j["reference_throughput"] = tp ? json(tp->transport.info.name) : json(nullptr);
   j["count"] = r.count;
   j["warmup"] = r.warmup;
   j["throughput_count"] = r.throughput_count;

@@ -10,19 +10,36 @@ std::optional<double> ratio(double value, double reference) {
 
 }  // namespace
 
-RowRatios ratios_to_reference(const Report& report, const Row& row) {
-  const Row* ref = nullptr;
+const Row* latency_reference(const Report& report) {
   for (const Row& r : report.rows) {
-    if (r.transport.info.name == report.reference) ref = &r;
+    if (r.transport.info.name == report.reference && r.ping) return &r;
   }
+  for (const Row& r : report.rows) {
+    if (r.ping) return &r;
+  }
+  return nullptr;
+}
+
+const Row* throughput_reference(const Report& report) {
+  for (const Row& r : report.rows) {
+    if (r.transport.info.name == report.reference && r.throughput) return &r;
+  }
+  for (const Row& r : report.rows) {
+    if (r.throughput) return &r;
+  }
+  return nullptr;
+}
+
+RowRatios ratios_to_reference(const Report& report, const Row& row) {
   RowRatios out;
-  if (ref == nullptr) return out;
-  if (row.ping && ref->ping) {
-    out.p50 = ratio(static_cast<double>(row.ping->rtt.p50_ns), static_cast<double>(ref->ping->rtt.p50_ns));
-    out.p99 = ratio(static_cast<double>(row.ping->rtt.p99_ns), static_cast<double>(ref->ping->rtt.p99_ns));
+  const Row* lat = latency_reference(report);
+  const Row* tp = throughput_reference(report);
+  if (row.ping && lat != nullptr) {
+    out.p50 = ratio(static_cast<double>(row.ping->rtt.p50_ns), static_cast<double>(lat->ping->rtt.p50_ns));
+    out.p99 = ratio(static_cast<double>(row.ping->rtt.p99_ns), static_cast<double>(lat->ping->rtt.p99_ns));
   }
-  if (row.throughput && ref->throughput) {
-    out.msgs_per_s = ratio(row.throughput->msgs_per_s, ref->throughput->msgs_per_s);
+  if (row.throughput && tp != nullptr) {
+    out.msgs_per_s = ratio(row.throughput->msgs_per_s, tp->throughput->msgs_per_s);
   }
   return out;
 }

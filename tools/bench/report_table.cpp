@@ -16,7 +16,7 @@ std::string format(const char* fmt, auto... args) {
 std::string ns(std::uint64_t v) { return format("%9llu", static_cast<unsigned long long>(v)); }
 
 std::string ratio(const std::optional<double>& r) {
-  return r ? format("%7.2fx", *r) : std::string("      - ");
+  return r ? format("%7.2fx", *r) : std::string("       -");
 }
 
 std::string rate(double msgs_per_s) { return format("%12.0f", msgs_per_s); }
@@ -81,14 +81,18 @@ std::string throughput_table(const Report& r) {
 }
 
 std::string compare_table(const Report& r) {
-  std::string s = format("compare: %zu-byte messages, %llu round trips, %llu messages one-way; "
-                         "ratios = row / %s\n",
-                         r.size_bytes, static_cast<unsigned long long>(r.count),
-                         static_cast<unsigned long long>(r.throughput_count), r.reference.c_str());
-  s += format("%-18s %s %s %s %s %s %s\n", "", "                     round-trip latency (ns)", "                 ",
-              "   one-way", "        ", "   ratio", "");
-  s += format("%-18s%s %s %s %s %s %s\n", "row", rtt_columns_header().c_str(), "      msgs/s", "    MB/s",
-              "     p50", "     p99", "  msgs/s");
+  const Row* lat = latency_reference(r);
+  const Row* tp = throughput_reference(r);
+  std::string s = format("compare: %zu-byte messages, %llu round trips, %llu messages one-way\n", r.size_bytes,
+                         static_cast<unsigned long long>(r.count),
+                         static_cast<unsigned long long>(r.throughput_count));
+  s += format("ratios: latency / %s, msgs/s / %s\n", lat ? std::string(lat->transport.info.name).c_str() : "-",
+              tp ? std::string(tp->transport.info.name).c_str() : "-");
+  // Column groups: 18 name | 6 x 10 latency | 13 + 9 one-way | 3 x 9 ratios.
+  s += format("%-18s%-60s%-22s%s\n", "", "  -------------- round trip (ns) ---------------",
+              "  ---- one-way ----", "  ------- ratio -------");
+  s += format("%-18s%s %12s %8s %8s %8s %8s\n", "row", rtt_columns_header().c_str(), "msgs/s", "MB/s", "p50",
+              "p99", "msgs/s");
   for (const Row& row : r.rows) {
     const RowRatios ratios = ratios_to_reference(r, row);
     s += format("%-18s", std::string(row.transport.info.name).c_str());

@@ -42,7 +42,10 @@ SelectedTransport select_transport(std::string_view spec) {
     if (row.info.name == spec) return row;
   }
   std::string names;
-  for (const auto& row : available_transports()) names += (names.empty() ? "" : ", ") + std::string(row.info.name);
+  for (const auto& row : available_transports()) {
+    if (!names.empty()) names.append(", ");
+    names.append(row.info.name);
+  }
   throw UsageError("unknown transport '" + std::string(spec) + "' (known: " + names +
                    (have_sluice_shm() ? ", shm:NAME" : "") + ")");
 }
