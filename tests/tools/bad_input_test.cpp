@@ -97,7 +97,7 @@ TEST(BadInput, PeerThatNeverStartsIsKilledAfterTheStartTimeout) {
   EXPECT_LT(run.elapsed, quick);
   // The silent peer (a sleep) was killed and reaped by the tool.
   EXPECT_TRUE(leftover_children().empty());
-  EXPECT_TRUE(shm_leftovers(run.pid).empty());
+  EXPECT_TRUE(shm_leftovers({run.pid}).empty());
   EXPECT_TRUE(run_tmp.entries().empty());
 }
 
@@ -109,7 +109,7 @@ TEST(BadInput, PeerThatExitsAtOnceIsReportedWithItsStatus) {
   const ToolRun run = run_tool({"pingpong", "--transport", "raw-cacheline", "--peer-exe", script});
   expect_one_line_error(run, 1, "exited with status 3");
   EXPECT_LT(run.elapsed, quick);
-  EXPECT_TRUE(shm_leftovers(run.pid).empty());
+  EXPECT_TRUE(shm_leftovers({run.pid}).empty());
 }
 
 TEST(BadInput, JsonAndCsvCannotBothUseStdout) {

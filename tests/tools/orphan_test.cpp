@@ -20,9 +20,11 @@ using std::chrono::milliseconds;
 // Boost message queues (/dev/shm), a Unix socket file, a ZeroMQ ipc file.
 class NoOrphans : public ::testing::TestWithParam<const char*> {
  protected:
-  void expect_nothing_left(const ToolRun& run) {
+  void expect_nothing_left(const ToolRun& run, std::vector<pid_t> peers = {}) {
     EXPECT_TRUE(leftover_children().empty());
-    EXPECT_TRUE(shm_leftovers(run.pid).empty());
+    peers.push_back(run.pid);
+    const auto shm = shm_leftovers(peers);
+    EXPECT_TRUE(shm.empty()) << shm.front();
     EXPECT_TRUE(tmp_.entries().empty()) << tmp_.entries().front();
   }
   TempDir tmp_;
@@ -38,15 +40,17 @@ TEST_P(NoOrphans, AfterSuccess) {
 struct MidRun {
   int signal_to_tool = 0;  // or
   bool kill_peer = false;
+  std::vector<pid_t> peers{};  // seen mid-run, for the leftover check
 };
 
 void act_mid_run(pid_t tool, void* context) {
-  const auto* what = static_cast<const MidRun*>(context);
+  auto* what = static_cast<MidRun*>(context);
   const auto deadline = std::chrono::steady_clock::now() + milliseconds(10'000);
   std::vector<pid_t> peers;
   while ((peers = children_of(tool)).empty() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(20));
   }
+  what->peers = peers;
   std::this_thread::sleep_for(milliseconds(300));  // into the measuring loop
   if (what->kill_peer) {
     for (pid_t peer : peers) kill(peer, SIGKILL);  // by its own pid
@@ -64,7 +68,8 @@ TEST_P(NoOrphans, AfterSigtermOfTheTool) {
   EXPECT_EQ(run.exit_code, 128 + SIGTERM) << run.err;
   EXPECT_EQ(line_count(run.err), 1u) << run.err;
   EXPECT_NE(run.err.find("interrupted by SIGTERM"), std::string::npos) << run.err;
-  expect_nothing_left(run);
+  EXPECT_FALSE(what.peers.empty()) << "the run never got as far as a peer";
+  expect_nothing_left(run, what.peers);
 }
 
 TEST_P(NoOrphans, AfterThePeerDiesMidRun) {
@@ -76,7 +81,8 @@ TEST_P(NoOrphans, AfterThePeerDiesMidRun) {
   EXPECT_EQ(run.exit_code, 1) << run.err;
   EXPECT_EQ(line_count(run.err), 1u) << run.err;
   EXPECT_NE(run.err.find("killed by signal KILL"), std::string::npos) << run.err;
-  expect_nothing_left(run);
+  EXPECT_FALSE(what.peers.empty()) << "the run never got as far as a peer";
+  expect_nothing_left(run, what.peers);
 }
 
 TEST_P(NoOrphans, AfterAnErrorDuringSetUp) {

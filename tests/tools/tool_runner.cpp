@@ -159,15 +159,25 @@ std::vector<pid_t> leftover_children() {
   return left;
 }
 
-std::vector<std::string> shm_leftovers(pid_t tool_pid) {
-  const std::string tag = "sluice-bench-" + std::to_string(tool_pid) + "-";
+std::vector<std::string> shm_leftovers(const std::vector<pid_t>& pids) {
   std::vector<std::string> names;
-  if (DIR* dir = opendir("/dev/shm")) {
-    while (const dirent* e = readdir(dir)) {
-      if (std::string(e->d_name).find(tag) != std::string::npos) names.push_back(e->d_name);
+  DIR* dir = opendir("/dev/shm");
+  if (dir == nullptr) return names;
+  while (const dirent* e = readdir(dir)) {
+    const std::string name = e->d_name;
+    for (pid_t pid : pids) {
+      const std::string id = std::to_string(pid);
+      const std::string suffix = "-" + id;
+      const bool run_name = name.find("sluice-bench-" + id + "-") != std::string::npos;
+      const bool per_process = name.size() > suffix.size() &&
+                               name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+      if (run_name || per_process) {
+        names.push_back(name);
+        break;
+      }
     }
-    closedir(dir);
   }
+  closedir(dir);
   return names;
 }
 

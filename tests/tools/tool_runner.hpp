@@ -56,8 +56,10 @@ std::vector<pid_t> leftover_children();
 // Children of `parent` right now (from /proc).
 std::vector<pid_t> children_of(pid_t parent);
 
-// /dev/shm entries whose name contains "sluice-bench-<pid>-".
-std::vector<std::string> shm_leftovers(pid_t tool_pid);
+// /dev/shm entries that belong to one of `pids` (the tool, its peers):
+// names containing "sluice-bench-<pid>-" (the tool's run names) or ending
+// in "-<pid>" (per-process segments such as sluice's counters).
+std::vector<std::string> shm_leftovers(const std::vector<pid_t>& pids);
 
 // Number of lines in s (a trailing newline does not start a new line).
 std::size_t line_count(const std::string& s);
