@@ -25,6 +25,7 @@ constexpr milliseconds lossy_end_timeout{5'000};
 BenchRunner::BenchRunner(Supervisor& supervisor, RunnerConfig config)
     : supervisor_(supervisor), config_(std::move(config)), clock_(TickClock::calibrate()),
       cpus_(plan_cpus()) {
+  remove_stale_leftovers();
   run_dir_cleanup_ = supervisor_.add_cleanup([this] { run_dir_.remove(); });
 }
 

@@ -1,20 +1,75 @@
 #include "tools/bench/run_dir.hpp"
 
 #include <dirent.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
 namespace sluice::bench {
+namespace {
+
+constexpr std::string_view prefix = "sluice-bench-";
+
+std::string temp_base() {
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+}
+
+// The <pid> of "sluice-bench-<pid>-...", if the name has that shape.
+std::optional<pid_t> owner_pid(std::string_view name) {
+  if (!name.starts_with(prefix)) return std::nullopt;
+  name.remove_prefix(prefix.size());
+  pid_t pid = 0;
+  const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
+  if (ec != std::errc{} || pid <= 0 || end == name.data() + name.size() || *end != '-') return std::nullopt;
+  return pid;
+}
+
+bool is_dead(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
+
+void remove_dir_entries(const std::string& path) {
+  if (DIR* dir = opendir(path.c_str())) {
+    while (const dirent* entry = readdir(dir)) {
+      const std::string name = entry->d_name;
+      if (name != "." && name != "..") unlink((path + "/" + name).c_str());
+    }
+    closedir(dir);
+  }
+}
+
+template <class Action>
+void for_each_stale(const std::string& dir_path, Action action) {
+  DIR* dir = opendir(dir_path.c_str());
+  if (dir == nullptr) return;
+  while (const dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    const auto pid = owner_pid(name);
+    if (pid && *pid != getpid() && is_dead(*pid)) action(dir_path + "/" + name);
+  }
+  closedir(dir);
+}
+
+}  // namespace
+
+void remove_stale_leftovers() noexcept {
+  for_each_stale("/dev/shm", [](const std::string& path) { unlink(path.c_str()); });
+  for_each_stale(temp_base(), [](const std::string& path) {
+    remove_dir_entries(path);
+    rmdir(path.c_str());
+  });
+}
 
 const std::string& RunDir::path() {
   if (!path_.empty()) return path_;
-  const char* tmp = std::getenv("TMPDIR");
-  std::string base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  const std::string base = temp_base();
   std::string templ = base + "/sluice-bench-" + std::to_string(getpid()) + "-XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
@@ -31,14 +86,7 @@ std::string RunDir::next_name() {
 
 void RunDir::remove() noexcept {
   if (path_.empty()) return;
-  if (DIR* dir = opendir(path_.c_str())) {
-    while (const dirent* entry = readdir(dir)) {
-      const std::string name = entry->d_name;
-      if (name == "." || name == "..") continue;
-      unlink((path_ + "/" + name).c_str());
-    }
-    closedir(dir);
-  }
+  remove_dir_entries(path_);
   rmdir(path_.c_str());
   path_.clear();
 }
