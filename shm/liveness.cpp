@@ -33,6 +33,7 @@ std::optional<std::uint32_t> attach_publisher(SegmentDescriptor& d, bool exclusi
   const std::uint32_t session = shared(d.next_session_id).fetch_add(1, std::memory_order_relaxed);
   shared(d.session_id).store(session, std::memory_order_relaxed);
   shared(d.closed).store(0, std::memory_order_relaxed);
+  shared(d.publishers_attached).fetch_add(1, std::memory_order_relaxed);
   shared(d.heartbeat_ns).store(monotonic_ns(), std::memory_order_relaxed);
   shared(d.publisher_pid).store(static_cast<std::uint64_t>(::getpid()), std::memory_order_release);
   return session;
@@ -61,7 +62,10 @@ void heartbeat(SegmentDescriptor& d) noexcept {
 }
 
 void detach_publisher(SegmentDescriptor& d) noexcept {
-  shared(d.closed).store(1, std::memory_order_release);
+  // The last of several mpsc publishers closes the channel; one of them
+  // leaving does not.
+  if (shared(d.publishers_attached).fetch_sub(1, std::memory_order_acq_rel) == 1)
+    shared(d.closed).store(1, std::memory_order_release);
 }
 
 PublisherState publisher_state(const SegmentDescriptor& d,

@@ -27,7 +27,9 @@ std::optional<std::uint32_t> attach_publisher(SegmentDescriptor& d, bool exclusi
 bool attach_subscriber(SegmentDescriptor& d, std::uint64_t* owner) noexcept;
 void detach_subscriber(SegmentDescriptor& d) noexcept;
 void heartbeat(SegmentDescriptor& d) noexcept;
-// Marks a clean close (subscribers see Closed, not Gone).
+// Marks a clean close once the last attached publisher leaves (subscribers
+// see Closed, not Gone). On an mpsc channel, Gone is judged by the most
+// recently attached publisher only: the others are not tracked by pid.
 void detach_publisher(SegmentDescriptor& d) noexcept;
 
 PublisherState publisher_state(const SegmentDescriptor& d, std::chrono::nanoseconds stale_after) noexcept;

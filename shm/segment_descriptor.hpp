@@ -43,7 +43,7 @@ struct alignas(64) SegmentDescriptor {
   std::uint32_t session_id;          // current publisher incarnation
   std::uint32_t next_session_id;     // counter the next publisher draws from
   std::uint32_t closed;              // publisher closed the stream cleanly
-  std::uint32_t reserved1;
+  std::uint32_t publishers_attached; // mpsc: publications open now (killed ones stay counted)
   std::uint64_t subscriber_pid;      // spsc/mpsc: the one attached subscriber, 0 = none
   std::byte pad1[256 - 40];
   // --- blocking wait ---

@@ -4,13 +4,14 @@
 //   test_peer publish   URI COUNT MAX_BYTES [--seed S] [--pace-us N] [--until-killed]
 //                                           [--backpressure-timeout-ms N]
 //   test_peer subscribe URI COUNT MAX_BYTES [--seed S] [--sessions N] [--timeout-ms N]
-//                                           [--until-gone]
+//                                           [--until-gone] [--index-by-seq]
 //
 // publish prints "published=N backpressured=B"; subscribe prints
 // "received=N sessions=S bad=X end=reason duplicates=D lost=L"; exit 0 when
 // everything was as expected.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +39,7 @@ struct Args {
   long backpressure_timeout_ms = 0;
   bool until_killed = false;
   bool until_gone = false;
+  bool index_by_seq = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -56,6 +58,7 @@ Args parse(int argc, char** argv) {
     else if (opt == "--backpressure-timeout-ms") a.backpressure_timeout_ms = std::strtol(next(), nullptr, 10);
     else if (opt == "--until-killed") a.until_killed = true;
     else if (opt == "--until-gone") a.until_gone = true;
+    else if (opt == "--index-by-seq") a.index_by_seq = true;
     else { std::fprintf(stderr, "unknown option %s\n", opt.c_str()); std::exit(2); }
   }
   return a;
@@ -79,6 +82,7 @@ int publish(const Args& a) {
         return 1;
       }
       ++backpressured;
+      std::this_thread::yield();  // let the subscriber run: cores may be shared
       if (a.backpressure_timeout_ms > 0 &&
           Clock::now() - stuck_since > std::chrono::milliseconds(a.backpressure_timeout_ms)) {
         std::printf("published=%llu backpressured=%llu\n", (unsigned long long)i,
@@ -105,6 +109,9 @@ int subscribe(const Args& a) {
   std::string end = "count";
   auto handler = [&](const sluice::Message& m) {
     auto& index = next_index[m.session_id()];
+    // With losses (a lapped broadcast reader) the seq says which message
+    // this is; frames are messages as long as nothing is fragmented.
+    if (a.index_by_seq) index = m.seq() - 1;
     if (!sluice::test::message_matches(m.payload(), a.seed, index, a.max_bytes)) {
       if (bad++ < 5)
         std::fprintf(stderr, "bad message: session %u index %llu size %zu\n", m.session_id(),
@@ -117,6 +124,7 @@ int subscribe(const Args& a) {
     auto r = sub.poll(handler, 64);
     if (!r) {
       end = std::string(to_string(r.error()));
+      std::replace(end.begin(), end.end(), ' ', '-');
       break;
     }
     if (*r == 0 && Clock::now() > deadline) {

@@ -62,24 +62,31 @@ void expect_perfect_delivery(ChildProcess& sub, std::uint64_t messages, std::uin
 constexpr std::uint64_t big_count = 10'000'000;
 constexpr std::size_t small_frames = 224;  // max payload with max_frame=256
 
-struct WaitStrategy : ::testing::TestWithParam<std::string> {};
+// Parameter: the channel options under test (wait strategy, file backing).
+struct SpscVariant : ::testing::TestWithParam<std::string> {};
 
-TEST_P(WaitStrategy, SpscDeliversTenMillionMessagesInOrderWithoutLossOrDuplicates) {
+TEST_P(SpscVariant, DeliversTenMillionMessagesInOrderWithoutLossOrDuplicates) {
   Channel ch("spsc");
-  const auto uri = ch.uri("kind=spsc&capacity=256k&max_frame=256&wait=" + GetParam());
+  const auto journal = std::filesystem::temp_directory_path() / (ch.name + ".sluice");
+  std::string params = GetParam();
+  if (params.find("file=") != std::string::npos) params += journal.string();
+  const auto uri = ch.uri("kind=spsc&capacity=256k&max_frame=256&" + params);
   auto sub = start_subscriber(uri, big_count, small_frames);
   auto pub = start_publisher(uri, big_count, small_frames);
   expect_clean_exit(pub, 120s);
   expect_clean_exit(sub, 120s);
   expect_perfect_delivery(sub, big_count, 1);
+  std::filesystem::remove(journal);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shm, WaitStrategy, ::testing::Values("spin", "yield", "block"));
+INSTANTIATE_TEST_SUITE_P(Shm, SpscVariant,
+                         ::testing::Values("wait=spin", "wait=yield", "wait=block",
+                                           "wait=spin&file="));
 
 TEST(ShmProcess, MpscDeliversEveryProducersMessagesInTheirOrder) {
   Channel ch("mpsc");
-  const auto uri = ch.uri("kind=mpsc&capacity=256k&max_frame=256");
-  constexpr std::uint64_t per_producer = big_count / 3;
+  const auto uri = ch.uri("kind=mpsc&capacity=256k&max_frame=256&wait=yield");
+  constexpr std::uint64_t per_producer = big_count / 3 + 1;
   auto sub = start_subscriber(uri, per_producer, small_frames, {"--sessions", "3"});
   std::vector<ChildProcess> pubs;
   for (int p = 0; p < 3; ++p) pubs.push_back(start_publisher(uri, per_producer, small_frames));
@@ -91,10 +98,11 @@ TEST(ShmProcess, MpscDeliversEveryProducersMessagesInTheirOrder) {
 TEST(ShmProcess, BroadcastReadersEachGetEveryMessageOrCountItLost) {
   Channel ch("bcast");
   const auto uri = ch.uri("kind=broadcast&capacity=4m&max_frame=256");
-  constexpr std::uint64_t count = 2'000'000;
+  constexpr std::uint64_t count = big_count;
   std::vector<ChildProcess> subs;
   for (int r = 0; r < 3; ++r)
-    subs.push_back(start_subscriber(uri, count, small_frames, {"--until-gone", "--timeout-ms", "120000"}));
+    subs.push_back(start_subscriber(uri, count, small_frames,
+                                    {"--until-gone", "--index-by-seq", "--timeout-ms", "120000"}));
   auto pub = start_publisher(uri, count, small_frames);
   expect_clean_exit(pub, 120s);
   for (auto& s : subs) {
@@ -162,7 +170,7 @@ TEST(ShmProcess, KilledPublisherIsReportedGoneAfterEveryCommittedMessage) {
   const auto committed = entries[0].value(Counter::messages_sent);
   boost::interprocess::shared_memory_object::remove(counters_segment_name(pub.pid()).c_str());
   expect_clean_exit(sub, 30s);
-  EXPECT_EQ(field(sub.output(), "end"), "publisher gone") << sub.output();
+  EXPECT_EQ(field(sub.output(), "end"), "publisher-gone") << sub.output();
   EXPECT_GT(committed, 0u);
   EXPECT_EQ(number_field(sub.output(), "received"), committed) << sub.output();
   EXPECT_EQ(number_field(sub.output(), "bad"), 0u) << sub.output();
