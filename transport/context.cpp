@@ -1,5 +1,8 @@
 #include "transport/context.hpp"
 
+#include "shm/segment.hpp"
+#include "transport/shm_channel.hpp"
+
 namespace sluice {
 
 Context::Context(ContextOptions options)
@@ -11,6 +14,11 @@ Publication Context::publication(std::string_view uri) {
 
 Subscription Context::subscription(std::string_view uri) {
   return Subscription(state_, Uri::parse(uri), std::string(uri));
+}
+
+bool Context::remove_channel(std::string_view uri) {
+  const auto parsed = Uri::parse(uri);
+  return shm::Segment::remove(detail::segment_name(parsed.shm), parsed.shm.file.has_value());
 }
 
 }  // namespace sluice

@@ -25,6 +25,10 @@ class Context {
   Publication publication(std::string_view uri);
   Subscription subscription(std::string_view uri);
 
+  // Deletes the channel's segment (or journal file) by name; processes that
+  // have it open keep using it until they close it. False if there was none.
+  static bool remove_channel(std::string_view uri);
+
   // Name of this process's counters segment (for sluice-stat).
   const std::string& counters_segment() const noexcept { return state_->counters().name(); }
 

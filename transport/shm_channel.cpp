@@ -6,10 +6,14 @@
 
 namespace sluice::detail {
 
+std::string segment_name(const ShmChannel& ch) {
+  return ch.file ? *ch.file : "sluice-" + ch.name;
+}
+
 shm::Segment open_channel_segment(const ShmChannel& ch) {
   shm::SegmentOptions o;
   o.file_backed = ch.file.has_value();
-  o.name = o.file_backed ? *ch.file : "sluice-" + ch.name;
+  o.name = segment_name(ch);
   o.kind = ch.kind;
   o.capacity_bytes = ch.capacity_bytes;
   o.max_frame_bytes = ch.max_frame_bytes;

@@ -9,6 +9,8 @@
 
 namespace sluice::detail {
 
+// The shm object name or journal path behind a channel.
+std::string segment_name(const ShmChannel& channel);
 // Opens or creates the segment the channel names (throws SetupError).
 shm::Segment open_channel_segment(const ShmChannel& channel);
 // The largest message the channel accepts (max_message= or capacity / 4).
