@@ -27,12 +27,18 @@ std::set<std::string> available_rows() {
 
 TEST(Compare, EveryAvailableRowIsPresentAndSane) {
   TempDir dir;
+  TempDir run_tmp;
   const std::string json_path = dir.path() + "/compare.json";
   const std::string png_path = dir.path() + "/compare.png";
   const ToolRun run = run_tool({"compare", "--count", "300", "--throughput-count", "20000", "--json=" + json_path,
                                 "--plot", png_path},
-                               {.timeout = std::chrono::milliseconds(240'000)});
+                               {.timeout = std::chrono::milliseconds(240'000), .tmpdir = run_tmp.path()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
+  // Every row closed its transport: no segment, queue or socket file left.
+  const auto shm = shm_leftovers({run.pid});
+  EXPECT_TRUE(shm.empty()) << shm.front();
+  EXPECT_TRUE(run_tmp.entries().empty()) << run_tmp.entries().front();
+  EXPECT_TRUE(leftover_children().empty());
 
   const std::set<std::string> expected = available_rows();
   for (const char* baseline : {"raw-cacheline", "boost-mq", "boost-mq-spin", "zmq-ipc", "udp-loopback",

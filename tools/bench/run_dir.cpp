@@ -23,10 +23,15 @@ std::string temp_base() {
   return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
 }
 
-// The <pid> of "sluice-bench-<pid>-...", if the name has that shape.
-std::optional<pid_t> owner_pid(std::string_view name) {
-  if (!name.starts_with(prefix)) return std::nullopt;
-  name.remove_prefix(prefix.size());
+// The <pid> of a name containing "sluice-bench-<pid>-" (at the start for our
+// own names, after a prefix for segments a transport names after the run,
+// e.g. sluice's "sluice-sluice-bench-<pid>-1-ping").
+// `anywhere` = false: only names that start with the prefix (the run
+// directories; $TMPDIR holds other people's files too).
+std::optional<pid_t> owner_pid(std::string_view name, bool anywhere) {
+  const auto at = name.find(prefix);
+  if (at == std::string_view::npos || (at != 0 && !anywhere)) return std::nullopt;
+  name.remove_prefix(at + prefix.size());
   pid_t pid = 0;
   const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
   if (ec != std::errc{} || pid <= 0 || end == name.data() + name.size() || *end != '-') return std::nullopt;
@@ -46,12 +51,12 @@ void remove_dir_entries(const std::string& path) {
 }
 
 template <class Action>
-void for_each_stale(const std::string& dir_path, Action action) {
+void for_each_stale(const std::string& dir_path, bool anywhere, Action action) {
   DIR* dir = opendir(dir_path.c_str());
   if (dir == nullptr) return;
   while (const dirent* entry = readdir(dir)) {
     const std::string name = entry->d_name;
-    const auto pid = owner_pid(name);
+    const auto pid = owner_pid(name, anywhere);
     if (pid && *pid != getpid() && is_dead(*pid)) action(dir_path + "/" + name);
   }
   closedir(dir);
@@ -60,8 +65,8 @@ void for_each_stale(const std::string& dir_path, Action action) {
 }  // namespace
 
 void remove_stale_leftovers() noexcept {
-  for_each_stale("/dev/shm", [](const std::string& path) { unlink(path.c_str()); });
-  for_each_stale(temp_base(), [](const std::string& path) {
+  for_each_stale("/dev/shm", /*anywhere=*/true, [](const std::string& path) { unlink(path.c_str()); });
+  for_each_stale(temp_base(), /*anywhere=*/false, [](const std::string& path) {
     remove_dir_entries(path);
     rmdir(path.c_str());
   });

@@ -12,8 +12,8 @@
 namespace sluice::bench {
 
 // Removes what an earlier sluice-bench left behind when it was SIGKILLed
-// (nothing else can clean up after SIGKILL): /dev/shm entries named
-// "sluice-bench-<pid>-..." and $TMPDIR directories "sluice-bench-<pid>-..."
+// (nothing else can clean up after SIGKILL): /dev/shm entries whose name
+// contains "sluice-bench-<pid>-" and $TMPDIR entries "sluice-bench-<pid>-..."
 // whose <pid> no longer exists. A live pid (or a reused one) is left alone.
 void remove_stale_leftovers() noexcept;
 
