@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # rxe_dir, rxe_cache: from lib.sh
 # Kernel and initramfs for the soft-RoCE VM, built once into $rxe_cache.
 # Sourced after lib.sh. Entry point: rxe_ensure_image, which sets
 # rxe_kernel and rxe_initramfs.
@@ -14,7 +15,7 @@
 # has no modprobe, so anything the kernel would request at run time must be
 # here: crc32 is looked up by name when rdma_rxe computes its ICRC.
 rxe_modules=(crc32_generic crc32-pclmul
-  virtio_pci 9pnet_virtio 9p
+  virtio_pci 9pnet_virtio 9p overlay
   rdma_rxe ib_uverbs rdma_ucm
   dummy veth sch_netem)
 

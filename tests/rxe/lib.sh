@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # variables here are used by the sourcing scripts
 # Shared helpers for the soft-RoCE VM scripts. Sourced, never run.
 # Host side only: the guest runs guest-init (busybox) and guest-boot (bash).
 
