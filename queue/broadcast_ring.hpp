@@ -107,6 +107,7 @@ template <class Handler>
 std::expected<std::size_t, FrameError> BroadcastReader::poll(Handler&& handler,
                                                              std::size_t limit) noexcept {
   std::size_t delivered = 0;
+  std::size_t padding_bytes = 0;
   while (delivered < limit) {
     bool lapped = false;
     auto frame = read_next(lapped);
@@ -115,7 +116,15 @@ std::expected<std::size_t, FrameError> BroadcastReader::poll(Handler&& handler,
       if (frame.error() == FrameError::NotCommitted) break;
       return std::unexpected(frame.error());
     }
-    if (frame->is_padding()) continue;
+    if (frame->is_padding()) {
+      // Padding ends each lap (< max_frame <= capacity / 8) or stands for an
+      // aborted claim. A capacity's worth in one call is corrupt memory (or
+      // a writer aborting a lap): stop, or a corrupt lap of padding before a
+      // far-away tail keeps this loop going for ever. The next poll resumes.
+      padding_bytes += frame->frame_bytes();
+      if (padding_bytes >= geometry_.capacity_bytes) break;
+      continue;
+    }
     handler(*frame);
     ++delivered;
   }

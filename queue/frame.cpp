@@ -16,6 +16,12 @@ std::string_view to_string(FrameError e) noexcept {
 
 namespace {
 
+// FrameView reads the header in place, as a FrameHeader (8-byte aligned):
+// memory that is not must be refused, not read misaligned.
+bool is_header_aligned(const std::byte* at) noexcept {
+  return reinterpret_cast<std::uintptr_t>(at) % alignof(FrameHeader) == 0;
+}
+
 bool is_known_type(std::uint16_t type) noexcept {
   return type >= static_cast<std::uint16_t>(FrameType::MIN) &&
          type <= static_cast<std::uint16_t>(FrameType::MAX);
@@ -50,7 +56,8 @@ std::expected<FrameView, FrameError> check_loaded_frame(const std::byte* frame, 
 std::expected<FrameView, FrameError> check_frame(std::span<const std::byte> region,
                                                  std::size_t offset,
                                                  std::size_t max_frame_bytes) noexcept {
-  if (offset % frame_alignment != 0) return std::unexpected(FrameError::Misaligned);
+  if (offset % frame_alignment != 0 || !is_header_aligned(region.data()))
+    return std::unexpected(FrameError::Misaligned);
   if (offset > region.size() || region.size() - offset < frame_header_bytes)
     return std::unexpected(FrameError::PastRegion);
   const std::byte* frame = region.data() + offset;
@@ -60,6 +67,7 @@ std::expected<FrameView, FrameError> check_frame(std::span<const std::byte> regi
 std::expected<FrameView, FrameError> check_frame_bytes(std::span<const std::byte> bytes,
                                                        std::size_t max_frame_bytes) noexcept {
   if (bytes.size() < frame_header_bytes) return std::unexpected(FrameError::PastRegion);
+  if (!is_header_aligned(bytes.data())) return std::unexpected(FrameError::Misaligned);
   std::int32_t length;
   std::memcpy(&length, bytes.data(), sizeof length);
   return check_loaded_frame(bytes.data(), length, bytes.size(), max_frame_bytes);

@@ -163,7 +163,8 @@ std::expected<FrameView, FrameError> check_frame(std::span<const std::byte> regi
                                                  std::size_t max_frame_bytes) noexcept;
 
 // Checks the first frame of bytes already copied out of untrusted memory (a
-// datagram): like check_frame, with `bytes` as the region.
+// datagram): like check_frame, with `bytes` as the region. Both refuse a
+// region not 8-byte aligned (Misaligned): the header is read in place.
 std::expected<FrameView, FrameError> check_frame_bytes(std::span<const std::byte> bytes,
                                                        std::size_t max_frame_bytes) noexcept;
 

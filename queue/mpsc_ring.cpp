@@ -96,7 +96,8 @@ std::size_t MpscRing::stale_claim_extent(std::uint64_t tail) const noexcept {
 std::optional<std::size_t> MpscRing::unblock_stale_claim(std::uint64_t now_ns,
                                                          std::uint64_t timeout_ns) noexcept {
   const std::uint64_t tail = producer_position();
-  if (tail == head_ || load_length_acquire(at(head_)) != 0) {
+  // A misaligned head is corruption, not a stale claim: poll() reports it.
+  if (tail == head_ || head_ % frame_alignment != 0 || load_length_acquire(at(head_)) != 0) {
     stuck_position_ = ~std::uint64_t{0};
     return std::nullopt;
   }

@@ -64,7 +64,10 @@ class MpscRing {
                                                  std::uint64_t timeout_ns) noexcept;
 
   // True if a frame is committed at the consumer's position (consumer side).
-  bool has_data() const noexcept { return load_length_acquire(at(head_)) != 0; }
+  // A corrupt (misaligned) head reads as data: poll() then reports it.
+  bool has_data() const noexcept {
+    return head_ % frame_alignment != 0 || load_length_acquire(at(head_)) != 0;
+  }
 
   std::uint64_t producer_position() const noexcept;
   std::uint64_t consumer_position() const noexcept;
@@ -98,6 +101,9 @@ class MpscRing {
 template <class Handler>
 std::expected<std::size_t, FrameError> MpscRing::poll(Handler&& handler,
                                                       std::size_t limit) noexcept {
+  // head_ was read from shared memory at attach: a corrupt one must not make
+  // us load a misaligned length word. Frames keep it aligned from then on.
+  if (head_ % frame_alignment != 0) return std::unexpected(FrameError::Misaligned);
   std::uint64_t position = head_;
   std::size_t delivered = 0;
   std::expected<std::size_t, FrameError> result = 0;

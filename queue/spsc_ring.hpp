@@ -63,7 +63,10 @@ class SpscRing {
                                                             std::size_t limit) noexcept;
 
   // True if a frame is committed at the consumer's position (consumer side).
-  bool has_data() const noexcept { return load_length_acquire(at(head_)) != 0; }
+  // A corrupt (misaligned) head reads as data: poll() then reports it.
+  bool has_data() const noexcept {
+    return head_ % frame_alignment != 0 || load_length_acquire(at(head_)) != 0;
+  }
 
   // --- observers -------------------------------------------------------
   std::uint64_t producer_position() const noexcept;  // published tail
@@ -94,9 +97,15 @@ class SpscRing {
 template <class Handler>
 std::expected<std::size_t, FrameError> SpscRing::poll(Handler&& handler,
                                                       std::size_t limit) noexcept {
+  // head_ was read from shared memory at attach: a corrupt one must not make
+  // us load a misaligned length word. Frames keep it aligned from then on.
+  if (head_ % frame_alignment != 0) return std::unexpected(FrameError::Misaligned);
   std::uint64_t position = head_;
   std::size_t delivered = 0;
-  while (delivered < limit) {
+  // At most one lap per call: the producer never gets more than capacity
+  // bytes ahead of the head it last saw, so only corrupt memory (say, a lap
+  // of padding frames) could lead further, and around forever.
+  while (delivered < limit && position - head_ < geometry_.capacity_bytes) {
     std::byte* frame = at(position);
     const std::int32_t length = load_length_acquire(frame);  // A1
     if (length == 0) {

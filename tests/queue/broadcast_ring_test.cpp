@@ -79,6 +79,19 @@ TEST_F(BroadcastRingTest, CorruptFrameIsReportedNotDelivered) {
   EXPECT_EQ(delivered, 0u);
 }
 
+// Found by tests/fuzz/ring_fuzz: padding all the way to a far-away tail used
+// to keep poll() walking the ring for ever.
+TEST_F(BroadcastRingTest, PollOverCorruptPaddingBeforeAFarTailReturns) {
+  for (std::size_t at = 0; at < small.capacity_bytes; at += frame_alignment)
+    publish_padding(region.data() + at, frame_alignment);
+  trailer_counter(region, small.capacity_bytes, TrailerSlot::Tail).store(std::uint64_t{1} << 40);
+  BroadcastReader reader(region, small, ReaderStart::Earliest);
+  auto n = reader.poll([](const FrameView&) { ADD_FAILURE() << "padding delivered"; }, 10);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 0u);
+  EXPECT_EQ(reader.position(), small.capacity_bytes) << "one lap per call, the next poll goes on";
+}
+
 TEST(BroadcastRingConcurrentTest, ReadersNeverSeeTornFramesWhileBeingLapped) {
   constexpr RingGeometry g{.capacity_bytes = 4096, .max_frame_bytes = 512};
   std::vector<std::byte> region(ring_required_bytes(g.capacity_bytes));

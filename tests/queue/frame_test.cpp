@@ -16,7 +16,8 @@ std::vector<std::byte> region_of(std::size_t bytes) {
 
 void write_frame(std::byte* at, std::span<const std::byte> payload, const FrameFields& f) {
   write_header(at, f);
-  std::memcpy(at + frame_header_bytes, payload.data(), payload.size());
+  // An empty vector's data() may be null, which memcpy must never get.
+  if (!payload.empty()) std::memcpy(at + frame_header_bytes, payload.data(), payload.size());
   publish_length(at, static_cast<std::int32_t>(frame_header_bytes + payload.size()));
 }
 
@@ -134,6 +135,16 @@ TEST(Frame, DatagramBytesShorterThanTheirLengthAreRejected) {
             FrameError::PastRegion);
   EXPECT_EQ(check_frame_bytes(std::span(region).first(16), max_frame).error(),
             FrameError::PastRegion);
+}
+
+// Found by tests/fuzz/frame_fuzz: bytes at an address a FrameHeader cannot
+// sit at used to be read in place through a misaligned header.
+TEST(Frame, BytesNotAlignedForAHeaderAreRefusedNotRead) {
+  auto region = region_of(256);  // heap memory: 8-byte aligned or better
+  const auto shifted = std::span(region).subspan(4);
+  write_frame(shifted.data(), std::vector<std::byte>(40), {.seq = 1});
+  EXPECT_EQ(check_frame_bytes(shifted, max_frame).error(), FrameError::Misaligned);
+  EXPECT_EQ(check_frame(shifted, 0, max_frame).error(), FrameError::Misaligned);
 }
 
 }  // namespace

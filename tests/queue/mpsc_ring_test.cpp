@@ -102,6 +102,20 @@ TEST_F(MpscRingTest, WrapsWithPaddingAcrossManyLaps) {
   EXPECT_GT(ring.consumer_position(), 20 * small.capacity_bytes);
 }
 
+// Found by tests/fuzz/ring_fuzz: a head that is not a frame boundary used to
+// be read (and padded over) through misaligned atomics.
+TEST_F(MpscRingTest, MisalignedHeadInSharedMemoryIsReportedNotRead) {
+  ASSERT_TRUE(ring.offer(std::vector<std::byte>(8), {.seq = 1}));
+  trailer_counter(region, small.capacity_bytes, TrailerSlot::Head).store(3);
+  MpscRing attached(region, small);
+  EXPECT_TRUE(attached.has_data()) << "an idle consumer must poll to see the error";
+  auto n = attached.poll([](const FrameView&) { ADD_FAILURE() << "frame delivered"; }, 10);
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error(), FrameError::Misaligned);
+  EXPECT_FALSE(attached.unblock_stale_claim(0, 0));
+  EXPECT_FALSE(attached.unblock_stale_claim(1, 0)) << "corruption is not a stale claim";
+}
+
 TEST(MpscRingConcurrentTest, ThreeProducersEachKeepTheirOwnOrder) {
   constexpr RingGeometry g{.capacity_bytes = 64 * 1024, .max_frame_bytes = 1024};
   std::vector<std::byte> region(ring_required_bytes(g.capacity_bytes));

@@ -123,6 +123,29 @@ TEST_F(SpscRingTest, ReattachedProducerContinuesAtThePublishedTail) {
   EXPECT_EQ(drain(), (std::vector<std::uint64_t>{1, 2}));
 }
 
+// Found by tests/fuzz/ring_fuzz: a lap of padding used to keep poll() going
+// round the ring for ever.
+TEST_F(SpscRingTest, PollOverALapOfCorruptPaddingReturnsAfterOneLap) {
+  for (std::size_t at = 0; at < small.capacity_bytes; at += frame_alignment)
+    publish_padding(region.data() + at, frame_alignment);
+  auto n = ring.poll([](const FrameView&) { ADD_FAILURE() << "padding delivered"; }, 10);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 0u);
+  EXPECT_EQ(ring.consumer_position(), small.capacity_bytes);
+}
+
+// Found by tests/fuzz/ring_fuzz: a head that is not a frame boundary used to
+// be read as a misaligned length word.
+TEST_F(SpscRingTest, MisalignedHeadInSharedMemoryIsReportedNotRead) {
+  offer_seq(1);
+  trailer_counter(region, small.capacity_bytes, TrailerSlot::Head).store(3);
+  SpscRing attached(region, small);
+  EXPECT_TRUE(attached.has_data()) << "an idle consumer must poll to see the error";
+  auto n = attached.poll([](const FrameView&) { ADD_FAILURE() << "frame delivered"; }, 10);
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error(), FrameError::Misaligned);
+}
+
 TEST(SpscRingConcurrentTest, TwoThreadsTransferAMillionFramesInOrder) {
   constexpr RingGeometry g{.capacity_bytes = 64 * 1024, .max_frame_bytes = 1024};
   std::vector<std::byte> region(ring_required_bytes(g.capacity_bytes));
