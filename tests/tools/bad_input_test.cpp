@@ -62,6 +62,13 @@ TEST(BadInput, PlotIntoADirectoryIsRefused) {
   expect_one_line_error(run, 2, "is a directory");
 }
 
+TEST(BadInput, PlotWithoutGnuplotSaysWhatToInstall) {
+  TempDir empty;  // a PATH with no gnuplot in it (the peer needs no PATH)
+  const ToolRun run = run_tool({"pingpong", "--transport", "raw-cacheline", "--plot", empty.path() + "/x.png"},
+                               {.env = {"PATH=" + empty.path()}});
+  expect_one_line_error(run, 2, "gnuplot not found in PATH (install the gnuplot-nox package)");
+}
+
 TEST(BadInput, ThroughputOverRawCachelineIsRefusedWithTheReason) {
   const ToolRun run = run_tool({"throughput", "--transport", "raw-cacheline"});
   expect_one_line_error(run, 2, "raw-cacheline has no throughput mode");

@@ -91,10 +91,19 @@ ToolRun run_tool(const std::vector<std::string>& args, const ToolOptions& option
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<std::string> env_storage;
+  std::vector<std::string> overrides = options.env;
+  if (!options.tmpdir.empty()) overrides.push_back("TMPDIR=" + options.tmpdir);
+  const auto overridden = [&](const std::string& entry) {
+    const std::string name = entry.substr(0, entry.find('=') + 1);
+    for (const auto& o : overrides) {
+      if (o.rfind(name, 0) == 0) return true;
+    }
+    return false;
+  };
   for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string(*e).rfind("TMPDIR=", 0) != 0) env_storage.emplace_back(*e);
+    if (!overridden(*e)) env_storage.emplace_back(*e);
   }
-  if (!options.tmpdir.empty()) env_storage.push_back("TMPDIR=" + options.tmpdir);
+  env_storage.insert(env_storage.end(), overrides.begin(), overrides.end());
   std::vector<char*> envp;
   for (auto& e : env_storage) envp.push_back(e.data());
   envp.push_back(nullptr);

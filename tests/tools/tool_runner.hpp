@@ -41,6 +41,7 @@ class TempDir {
 
 struct ToolOptions {
   std::chrono::milliseconds timeout{60'000};
+  std::vector<std::string> env{};  // extra NAME=VALUE entries (override)
   std::string tmpdir{};  // $TMPDIR for the tool (its run directory goes there)
   // Called once the tool runs, with its pid (e.g. to signal it).
   void (*on_started)(pid_t tool, void* context) = nullptr;
