@@ -86,9 +86,12 @@ class RawCacheline {
   bool receive(std::span<std::byte> msg) noexcept {
     std::atomic_ref<std::uint64_t> word(*reinterpret_cast<std::uint64_t*>(rx_));
     std::uint64_t seq;
-    // A1: pairs with R1. Plain spin, no pause: this row is the floor, and
-    // the pinned core has nothing else to run.
+    // A1: pairs with R1. PAUSE between polls: without it the reader's loads
+    // keep pulling the line back while the writer is still filling it
+    // (measured here: p50 140 ns without, 80 ns with). The floor should be
+    // the fastest honest hand-off, so it pauses.
     while ((seq = word.load(std::memory_order_acquire)) == last_rx_seq_) {
+      __builtin_ia32_pause();
     }
     last_rx_seq_ = seq;
     std::memcpy(msg.data(), &seq, 8);

@@ -26,7 +26,7 @@ struct BenchOptions {
   std::uint64_t count = 0;              // --count: round trips, or messages for throughput
   std::uint64_t warmup = 0;             // --warmup (default count / 10)
   std::uint64_t throughput_count = 0;   // compare --throughput-count (default 10 x count)
-  std::uint64_t throughput_warmup = 0;  // derived: throughput_count / 10 unless --warmup
+  std::uint64_t throughput_warmup = 0;  // throughput: --warmup; compare: throughput_count / 10
   double rate_msgs_per_s = 0.0;         // --rate: 0 = back to back
   unsigned repeat = 1;                  // --repeat K
   OutputTarget json;
