@@ -46,6 +46,7 @@ std::uint64_t Endpoint::remote_address(std::size_t offset) const {
 }
 
 RcLoopback::RcLoopback(RcLoopbackOptions options) : options_(std::move(options)) {
+  if (options_.listen_address.empty()) options_.listen_address = options_.address;
   try {
     connect();
   } catch (...) {
@@ -69,7 +70,7 @@ void RcLoopback::connect() {
   resolve_client();
   open_endpoint(client_, client_.id);
   rdma_conn_param param = connection_parameters();
-  if (rdma_connect(client_.id, &param) != 0) fail("rdma_connect to " + options_.address);
+  if (rdma_connect(client_.id, &param) != 0) fail("rdma_connect to " + options_.listen_address);
   CmEvent request = expect_event(RDMA_CM_EVENT_CONNECT_REQUEST);
   accept(request.id);
   await_established();
@@ -78,18 +79,21 @@ void RcLoopback::connect() {
 void RcLoopback::listen() {
   if (rdma_create_id(channel_, &listener_, nullptr, RDMA_PS_TCP) != 0) fail("rdma_create_id");
   // Port 0: the kernel picks a free one, so parallel test binaries never collide.
-  sockaddr_in local = ipv4(options_.address, 0);
+  sockaddr_in local = ipv4(options_.listen_address, 0);
   if (rdma_bind_addr(listener_, reinterpret_cast<sockaddr*>(&local)) != 0)
-    fail("rdma_bind_addr " + options_.address + " (is an RDMA device on it?)");
+    fail("rdma_bind_addr " + options_.listen_address + " (is an RDMA device on it?)");
   if (rdma_listen(listener_, 1) != 0) fail("rdma_listen");
 }
 
 void RcLoopback::resolve_client() {
   if (rdma_create_id(channel_, &client_.id, nullptr, RDMA_PS_TCP) != 0) fail("rdma_create_id");
-  sockaddr_in remote = ipv4(options_.address, rdma_get_src_port(listener_));
+  // The source address picks the client's device when two are in play.
+  sockaddr_in local = ipv4(options_.address, 0);
+  sockaddr_in remote = ipv4(options_.listen_address, rdma_get_src_port(listener_));
   const int timeout_ms = static_cast<int>(options_.step_timeout.count());
-  if (rdma_resolve_addr(client_.id, nullptr, reinterpret_cast<sockaddr*>(&remote), timeout_ms) != 0)
-    fail("rdma_resolve_addr " + options_.address);
+  if (rdma_resolve_addr(client_.id, reinterpret_cast<sockaddr*>(&local),
+                        reinterpret_cast<sockaddr*>(&remote), timeout_ms) != 0)
+    fail("rdma_resolve_addr " + options_.address + " -> " + options_.listen_address);
   expect_event(RDMA_CM_EVENT_ADDR_RESOLVED);
   if (rdma_resolve_route(client_.id, timeout_ms) != 0) fail("rdma_resolve_route");
   expect_event(RDMA_CM_EVENT_ROUTE_RESOLVED);
@@ -106,7 +110,7 @@ void RcLoopback::await_established() {
   bool client_up = false;
   bool server_up = false;
   while (!client_up || !server_up) {
-    CmEvent event = next_event();
+    CmEvent event = next_event("ESTABLISHED");
     if (event.type != RDMA_CM_EVENT_ESTABLISHED)
       throw std::runtime_error(std::string("expected ESTABLISHED, got ") +
                                rdma_event_str(event.type) + " status " +
@@ -155,7 +159,7 @@ rdma_conn_param RcLoopback::connection_parameters() const {
   return param;
 }
 
-RcLoopback::CmEvent RcLoopback::next_event() {
+RcLoopback::CmEvent RcLoopback::next_event(const char* awaited) {
   const auto deadline = Clock::now() + options_.step_timeout;
   for (;;) {
     rdma_cm_event* event = nullptr;
@@ -169,13 +173,14 @@ RcLoopback::CmEvent RcLoopback::next_event() {
     int ready = ::poll(&pfd, 1, remaining_ms(deadline));
     if (ready < 0 && errno != EINTR) fail("poll(rdma_cm channel)");
     if (ready == 0)
-      throw std::runtime_error("no rdma_cm event within " +
-                               std::to_string(options_.step_timeout.count()) + " ms");
+      throw std::runtime_error(std::string("no rdma_cm event within ") +
+                               std::to_string(options_.step_timeout.count()) + " ms, awaiting " +
+                               awaited);
   }
 }
 
 RcLoopback::CmEvent RcLoopback::expect_event(rdma_cm_event_type type) {
-  CmEvent event = next_event();
+  CmEvent event = next_event(rdma_event_str(type));
   if (event.type != type)
     throw std::runtime_error(std::string("expected ") + rdma_event_str(type) + ", got " +
                              rdma_event_str(event.type) + " status " +
@@ -249,7 +254,7 @@ void RcLoopback::disconnect() {
   bool server_down = false;
   try {
     while (!client_down || !server_down) {
-      CmEvent event = next_event();
+      CmEvent event = next_event("DISCONNECTED");
       if (event.type != RDMA_CM_EVENT_DISCONNECTED) continue;
       if (event.id == server_.id && !server_down) {
         server_down = true;

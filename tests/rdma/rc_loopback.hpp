@@ -1,7 +1,7 @@
 // RcLoopback: an RC queue pair connected to itself through rdma_cm, for tests.
 //
-// One process plays both sides on one rxe device: a listener bound to the
-// device's IPv4 address and a client that resolves, connects and is accepted.
+// One process plays both sides, on one rxe device or two: a listener bound to
+// a device's IPv4 address and a client that resolves, connects and is accepted.
 // Both run in the calling thread, driven by one rdma_cm event channel, so
 // there are no threads to join and every step is bounded by
 // RcLoopbackOptions::step_timeout. Each side owns its PD, CQ, QP and a
@@ -25,8 +25,11 @@
 namespace sluice::test {
 
 struct RcLoopbackOptions {
-  /// IPv4 address of the rxe device: the listener binds it, the client dials it.
+  /// IPv4 address of the client's rxe device.
   std::string address = "10.10.0.1";
+  /// IPv4 address the listener binds; empty = `address` (one device talking to
+  /// itself). Another device's address connects two devices (vm-run --two-devices).
+  std::string listen_address;
   /// Size of each side's registered buffer.
   std::size_t buffer_bytes = 1 << 20;
   /// Local ACK timeout, IB encoding: 4.096 us * 2^n. 14 = 67 ms per try.
@@ -99,7 +102,7 @@ class RcLoopback {
   void open_endpoint(Endpoint& side, rdma_cm_id* id);
   void set_ack_timeout(rdma_cm_id* id);
   rdma_conn_param connection_parameters() const;
-  CmEvent next_event();
+  CmEvent next_event(const char* awaited);
   CmEvent expect_event(rdma_cm_event_type type);
   void disconnect();
   void close();

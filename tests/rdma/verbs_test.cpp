@@ -5,7 +5,9 @@
 //
 // Runs inside the soft-RoCE VM: tests/rxe/vm-run -- build/tests/rdma/test_rdma_verbs
 // (the harness exports SLUICE_RXE_DEVICE, SLUICE_RXE_ADDR, SLUICE_RXE_GID_INDEX).
-// Outside it, with no RDMA device, every test skips.
+// With vm-run --two-devices (SLUICE_RXE_PEER_DEVICE/ADDR set) the server side
+// sits on the second device, across the veth pair. Outside the VM, with no
+// RDMA device, every test skips.
 #include "rc_loopback.hpp"
 
 #include <arpa/inet.h>
@@ -27,6 +29,8 @@ std::string env_or(const char* name, const char* fallback) {
 const std::string device_name = env_or("SLUICE_RXE_DEVICE", "rxe0");
 const std::string device_address = env_or("SLUICE_RXE_ADDR", "10.10.0.1");
 const int gid_index = std::atoi(env_or("SLUICE_RXE_GID_INDEX", "1").c_str());
+const std::string peer_device_name = env_or("SLUICE_RXE_PEER_DEVICE", device_name.c_str());
+const std::string peer_address = env_or("SLUICE_RXE_PEER_ADDR", device_address.c_str());
 
 bool have_rdma_device() {
   int count = 0;
@@ -99,6 +103,7 @@ class RcLoopbackTest : public ::testing::Test {
     SKIP_WITHOUT_RDMA();
     RcLoopbackOptions options;
     options.address = device_address;
+    options.listen_address = peer_address;
     loop_ = std::make_unique<RcLoopback>(options);
     fill_pattern(client().bytes(), 1);
     fill_pattern(server().bytes(), 2);
@@ -121,9 +126,10 @@ class RcLoopbackTest : public ::testing::Test {
   std::unique_ptr<RcLoopback> loop_;
 };
 
-TEST_F(RcLoopbackTest, ConnectsBothSidesOnTheRxeDeviceInReadyToSend) {
+TEST_F(RcLoopbackTest, ConnectsBothSidesOnTheirRxeDevicesInReadyToSend) {
+  EXPECT_EQ(ibv_get_device_name(client().id->verbs->device), device_name);
+  EXPECT_EQ(ibv_get_device_name(server().id->verbs->device), peer_device_name);
   for (Endpoint* side : {&client(), &server()}) {
-    EXPECT_EQ(ibv_get_device_name(side->id->verbs->device), device_name);
     ibv_qp_attr attr{};
     ibv_qp_init_attr init{};
     ASSERT_EQ(ibv_query_qp(side->qp(), &attr, IBV_QP_STATE | IBV_QP_TIMEOUT, &init), 0);
