@@ -4,6 +4,32 @@
 
 namespace sluice::queue {
 
+namespace {
+
+// The seqlock edges F1/F2. GCC refuses stand-alone fences under
+// -fsanitize=thread (ThreadSanitizer does not model them), so the
+// sanitized build makes the same edges with read-modify-writes, which it
+// does model; the normal build keeps the cheaper store/load + fence.
+#if defined(__SANITIZE_THREAD__)
+void announce_intent(std::atomic_ref<std::uint64_t> intent, std::uint64_t end) noexcept {
+  intent.exchange(end, std::memory_order_acq_rel);
+}
+std::uint64_t intent_after_copy(std::atomic_ref<std::uint64_t> intent) noexcept {
+  return intent.fetch_add(0, std::memory_order_acq_rel);
+}
+#else
+void announce_intent(std::atomic_ref<std::uint64_t> intent, std::uint64_t end) noexcept {
+  intent.store(end, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+}
+std::uint64_t intent_after_copy(std::atomic_ref<std::uint64_t> intent) noexcept {
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return intent.load(std::memory_order_relaxed);
+}
+#endif
+
+}  // namespace
+
 BroadcastWriter::BroadcastWriter(std::span<std::byte> region, RingGeometry geometry) noexcept
     : region_(region),
       data_(region.data()),
@@ -17,11 +43,10 @@ std::expected<Claim, RingError> BroadcastWriter::try_claim(std::size_t payload_b
   const std::size_t frame_bytes = frame_bytes_for(payload_bytes);
   const std::size_t to_end = geometry_.capacity_bytes - (tail_ & mask_);
   const std::size_t padding = frame_bytes > to_end ? to_end : 0;
-  // F1: announce before overwriting. The fence keeps the frame bytes written
-  // after it from becoming visible before the intent.
-  trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::TailIntent)
-      .store(tail_ + padding + frame_bytes, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
+  // F1: announce before overwriting: the frame bytes written after this
+  // never become visible before the intent.
+  announce_intent(trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::TailIntent),
+                  tail_ + padding + frame_bytes);
   if (padding != 0) {
     publish_padding(at(tail_), padding);
     publish_tail(tail_ + padding);
@@ -79,11 +104,9 @@ std::uint64_t BroadcastReader::writer_position() const noexcept {
 }
 
 bool BroadcastReader::is_lapped() const noexcept {
-  // F2: pairs with F1. Bytes copied before this fence that came from the
+  // F2: pairs with F1. Bytes copied before this that came from the
   // writer's new lap imply the new intent is visible here.
-  std::atomic_thread_fence(std::memory_order_acquire);
-  const std::uint64_t intent = counter(TrailerSlot::TailIntent).load(std::memory_order_relaxed);
-  return intent > position_ + geometry_.capacity_bytes;
+  return intent_after_copy(counter(TrailerSlot::TailIntent)) > position_ + geometry_.capacity_bytes;
 }
 
 void BroadcastReader::resync() noexcept {

@@ -35,10 +35,10 @@ IdleWaiter::IdleWaiter(WaitKind kind, SegmentDescriptor& descriptor) noexcept
 void IdleWaiter::yield() noexcept { ::sched_yield(); }
 
 std::uint32_t IdleWaiter::announce_parking() noexcept {
-  // Dekker with WakeNotifier::wake_parked(): the reader increments parked
-  // then re-checks the ring; the writer publishes then reads parked. With
-  // seq_cst on both sides at least one of them sees the other.
-  shared(descriptor_.parked_readers).fetch_add(1, std::memory_order_seq_cst);
+  // Pairs with the RMW in WakeNotifier::wake_parked(): the reader increments
+  // parked then re-checks the ring; the writer commits then reads parked
+  // with an RMW. At least one of them sees the other.
+  shared(descriptor_.parked_readers).fetch_add(1, std::memory_order_acq_rel);
   // A4: pairs with R4 in wake_parked(): a bumped word implies the commit.
   return shared(descriptor_.wake_word).load(std::memory_order_acquire);
 }
@@ -55,8 +55,12 @@ void IdleWaiter::leave_parking() noexcept {
 }
 
 void WakeNotifier::wake_parked() noexcept {
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (shared(descriptor_.parked_readers).load(std::memory_order_relaxed) == 0) return;
+  // An RMW, not a load: both sides' RMWs on parked_readers are totally
+  // ordered. If ours comes first, the reader's increment acquires it and so
+  // sees the commit made before it; if the reader's comes first, we see
+  // parked > 0 and wake it. (A plain load would need a seq_cst fence, which
+  // ThreadSanitizer does not model.)
+  if (shared(descriptor_.parked_readers).fetch_add(0, std::memory_order_acq_rel) == 0) return;
   // R4: the commit before the bump. Pairs with A4.
   shared(descriptor_.wake_word).fetch_add(1, std::memory_order_release);
   futex(&descriptor_.wake_word, FUTEX_WAKE, INT_MAX, nullptr);
