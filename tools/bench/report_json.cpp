@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/bench/report.hpp"
+#include "tools/bench/targets.hpp"
 
 namespace sluice::bench {
 namespace {
@@ -122,6 +123,12 @@ json compare_json(const Report& r) {
   j["throughput_warmup"] = r.throughput_warmup;
   j["rate_msgs_per_s"] = r.rate_msgs_per_s > 0 ? json(r.rate_msgs_per_s) : json(nullptr);
   j["skipped"] = skipped;
+  json targets = json::array();
+  for (const TargetCheck& t : check_targets(r)) {
+    targets.push_back({{"what", t.what}, {"value", t.value}, {"limit", t.limit},
+                       {"at_most", t.at_most}, {"met", t.met()}});
+  }
+  j["targets"] = targets;  // DESIGN §9, 64 B only; empty when the rows are missing
   return j;
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "tools/bench/report.hpp"
+#include "tools/bench/targets.hpp"
 
 namespace sluice::bench {
 namespace {
@@ -106,6 +107,10 @@ std::string compare_table(const Report& r) {
     s += "\n";
   }
   for (const Skipped& k : r.skipped) s += format("skipped %s: %s\n", k.name.c_str(), k.reason.c_str());
+  for (const TargetCheck& t : check_targets(r)) {
+    s += format("target %-44s %8.2f  %s %5.1f  %s\n", std::string(t.what).c_str(), t.value, t.at_most ? "<=" : ">=", t.limit,
+                t.met() ? "met" : "MISSED");
+  }
   return s;
 }
 
