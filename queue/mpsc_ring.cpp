@@ -9,7 +9,8 @@ MpscRing::MpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept
       data_(region.data()),
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
-      head_(consumer_position()) {}
+      head_(consumer_position()),
+      release_(region, geometry.capacity_bytes) {}
 
 std::uint64_t MpscRing::producer_position() const noexcept {
   return counter(TrailerSlot::Tail).load(std::memory_order_acquire);
@@ -34,7 +35,7 @@ std::expected<Claim, RingError> MpscRing::try_claim(std::size_t payload_bytes) n
     // Relaxed: a stale cached head only under-estimates the room.
     std::uint64_t head = head_cache.load(std::memory_order_relaxed);
     if (end - head > capacity) {
-      head = consumer_position();  // A2: pairs with R2 in release()
+      head = consumer_position();  // A2: pairs with R2 in ConsumerRelease::release()
       if (end - head > capacity) return std::unexpected(RingError::BackPressured);
       head_cache.store(head, std::memory_order_relaxed);
     }
@@ -66,14 +67,6 @@ std::expected<std::uint64_t, RingError> MpscRing::offer(std::span<const std::byt
   if (!payload.empty()) std::memcpy(claim->payload().data(), payload.data(), payload.size());
   commit(*claim, fields);
   return claim->position;
-}
-
-void MpscRing::release(std::uint64_t position) noexcept {
-  if (position == head_) return;
-  head_ = position;
-  // R2: the handler is done with, and the consumer has zeroed, every frame
-  // below head. Pairs with A2 in try_claim().
-  counter(TrailerSlot::Head).store(head_, std::memory_order_release);
 }
 
 std::size_t MpscRing::stale_claim_extent(std::uint64_t tail) const noexcept {

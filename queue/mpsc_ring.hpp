@@ -14,8 +14,9 @@
 //    header's seq word (the real seq overwrites it at commit): that is how
 //    the consumer can skip a claim whose producer died.
 //  - The consumer reads frames from head in position order, hands each to
-//    the handler in place, zeroes what it consumed (restoring the invariant
-//    for the next lap) and publishes head once per batch.
+//    the handler in place, then zeroes what it consumed (restoring the
+//    invariant for the next lap) and publishes head in batches
+//    (ConsumerRelease in ring_layout.hpp).
 //  - A producer that dies between claim and commit leaves a zero length at
 //    head while tail is ahead of it. unblock_stale_claim(now) turns such a
 //    claim into padding once it has been stuck longer than the timeout. The
@@ -69,6 +70,9 @@ class MpscRing {
     return head_ % frame_alignment != 0 || load_length_acquire(at(head_)) != 0;
   }
 
+  // Hands back everything read so far now (e.g. before the consumer closes).
+  void release_consumed() noexcept { release_.release(head_); }
+
   std::uint64_t producer_position() const noexcept;
   std::uint64_t consumer_position() const noexcept;
   std::size_t capacity_bytes() const noexcept { return geometry_.capacity_bytes; }
@@ -86,14 +90,15 @@ class MpscRing {
         *reinterpret_cast<std::uint64_t*>(frame + header_offset::seq));
   }
   std::size_t stale_claim_extent(std::uint64_t tail) const noexcept;
-  void release(std::uint64_t position) noexcept;
+
 
   std::span<std::byte> region_;
   std::byte* data_;
   RingGeometry geometry_;
   std::uint64_t mask_;
   // Consumer-private state.
-  std::uint64_t head_;
+  std::uint64_t head_;  // read up to here; ConsumerRelease hands it back
+  ConsumerRelease release_;
   std::uint64_t stuck_position_ = ~std::uint64_t{0};
   std::uint64_t stuck_since_ns_ = 0;
 };
@@ -107,7 +112,8 @@ std::expected<std::size_t, FrameError> MpscRing::poll(Handler&& handler,
   std::uint64_t position = head_;
   std::size_t delivered = 0;
   std::expected<std::size_t, FrameError> result = 0;
-  while (delivered < limit) {
+  // At most one lap per call (see SpscRing::poll).
+  while (delivered < limit && position - head_ < geometry_.capacity_bytes) {
     std::byte* frame = at(position);
     const std::int32_t length = load_length_acquire(frame);  // A1
     if (length == 0) break;
@@ -121,13 +127,16 @@ std::expected<std::size_t, FrameError> MpscRing::poll(Handler&& handler,
       handler(*view);
       ++delivered;
     }
-    const std::size_t bytes = align_frame(view->frame_bytes());
-    // Restore the all-zero invariant for the producers' next lap.
-    std::memset(frame, 0, bytes);
-    position += bytes;
+    position += align_frame(view->frame_bytes());
   }
-  release(position);
-  if (result) result = delivered;
+  const bool idle = position == head_;
+  head_ = position;
+  if (result) {
+    release_.after_poll(head_, idle);
+    result = delivered;
+  } else {
+    release_.release(head_);  // keep what was read before the bad frame
+  }
   return result;
 }
 

@@ -8,10 +8,11 @@ SpscRing::SpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept
     : region_(region),
       data_(region.data()),
       geometry_(geometry),
-      mask_(geometry.capacity_bytes - 1) {
+      mask_(geometry.capacity_bytes - 1),
+      release_(region, geometry.capacity_bytes) {
   // A producer or consumer re-attaching (restart) resumes where the ring is.
   tail_ = producer_position();
-  head_ = consumer_position();
+  head_ = release_.released();
   cached_head_ = head_;
 }
 
@@ -26,7 +27,6 @@ std::uint64_t SpscRing::consumer_position() const noexcept {
 }
 
 bool SpscRing::has_room(std::uint64_t end_position) noexcept {
-  // end_position includes the next frame's header slot.
   if (end_position - cached_head_ <= geometry_.capacity_bytes) return true;
   // A2: pairs with R2 in poll(): space below head is no longer being read.
   cached_head_ = consumer_position();
@@ -38,11 +38,8 @@ std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) n
   if (payload_bytes > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
   const std::size_t to_end = geometry_.capacity_bytes - (tail_ & mask_);
   const std::size_t padding = frame_bytes > to_end ? to_end : 0;
-  if (!has_room(tail_ + padding + frame_bytes + frame_alignment))
-    return std::unexpected(RingError::BackPressured);
+  if (!has_room(tail_ + padding + frame_bytes)) return std::unexpected(RingError::BackPressured);
   if (padding != 0) {
-    // Zero the header slot at the start before the consumer can reach it.
-    length_word(data_).store(0, std::memory_order_relaxed);
     publish_padding(at(tail_), padding);
     tail_ += padding;
   }
@@ -50,17 +47,13 @@ std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) n
 }
 
 void SpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
-  const std::size_t frame_bytes = claim.frame_bytes();
-  // The slot after this frame may hold last lap's bytes; make it read as
-  // "not committed" before this frame becomes visible (ordered by R1).
-  length_word(at(claim.position + frame_bytes)).store(0, std::memory_order_relaxed);
   // Header fields and length back to back: the reader spins on this line,
   // and every store to it that is not adjacent can cost a transfer.
   write_header(claim.frame, fields);
   publish_length(claim.frame, static_cast<std::int32_t>(frame_header_bytes + claim.payload_bytes));
-  tail_ = claim.position + frame_bytes;
-  // Own the lines the next frames will write before they are needed: the
-  // zero-ahead store above would otherwise wait for a miss on the next call.
+  tail_ = claim.position + claim.frame_bytes();
+  // Own the lines the next frames will write before they are needed (the
+  // consumer zeroed them, so they sit modified in its cache).
   __builtin_prefetch(at(tail_ + 2 * cache_line_bytes), 1);
   // R3: for observers and a producer re-attaching; the consumer never reads it.
   trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Tail)

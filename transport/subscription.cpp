@@ -71,6 +71,10 @@ Subscription::Subscription(Subscription&& o) noexcept
 
 Subscription::~Subscription() {
   if (moved_from_) return;
+  // Read frames go back to the producer (and, in a journal, stay read for
+  // the next subscriber) even if no idle poll came after them.
+  if (auto* spsc = std::get_if<queue::SpscRing>(&ring_)) spsc->release_consumed();
+  if (auto* mpsc = std::get_if<queue::MpscRing>(&ring_)) mpsc->release_consumed();
   if (exclusive_) shm::detach_subscriber(segment_.descriptor());
   context_->counters().release(counters_);
 }

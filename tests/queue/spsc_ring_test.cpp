@@ -52,9 +52,30 @@ TEST_F(SpscRingTest, RejectsWriteWhenFullAndAcceptsAfterConsumerReleases) {
   std::uint64_t seq = 0;
   while (ring.offer(std::vector<std::byte>(64), {.seq = seq + 1})) ++seq;
   EXPECT_EQ(ring.try_claim(64).error(), RingError::BackPressured);
-  EXPECT_EQ(seq, (1024 - 32) / 96);
+  EXPECT_EQ(seq, 1024u / 96);
   EXPECT_EQ(drain(2).size(), 2u) << "two frames free room for the padding and the frame";
+  EXPECT_EQ(ring.try_claim(64).error(), RingError::BackPressured)
+      << "read, but not yet handed back: the consumer batches its releases";
+  EXPECT_TRUE(drain().size() > 0);
   EXPECT_TRUE(ring.offer(std::vector<std::byte>(64), {.seq = seq + 1}));
+}
+
+TEST_F(SpscRingTest, ReadFramesGoBackToTheProducerWhenTheConsumerFindsNothing) {
+  std::uint64_t seq = 0;
+  while (ring.offer(std::vector<std::byte>(64), {.seq = seq + 1})) ++seq;
+  EXPECT_EQ(drain(2).size(), 2u);
+  EXPECT_EQ(ring.consumer_position(), 0u);
+  while (!drain().empty()) {
+  }
+  EXPECT_EQ(ring.consumer_position(), seq * 96) << "an idle poll hands everything back";
+  for (int i = 0; i < 1024 / 96; ++i) EXPECT_TRUE(ring.offer(std::vector<std::byte>(64), {.seq = ++seq}));
+}
+
+TEST_F(SpscRingTest, ReleasedSpaceIsZeroedSoNoStaleLengthLooksCommitted) {
+  offer_seq(1, 64);
+  EXPECT_EQ(drain().size(), 1u);
+  EXPECT_TRUE(drain().empty());  // idle: released
+  for (std::size_t i = 0; i < 96; ++i) ASSERT_EQ(region[i], std::byte{0}) << i;
 }
 
 TEST_F(SpscRingTest, FrameAboveMaxFrameIsTooLarge) {
