@@ -4,7 +4,8 @@
 
 rxe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$rxe_dir/../.." && pwd)
-rxe_cache=${SLUICE_RXE_CACHE:-$repo_root/build/rxe-cache}
+# Absolute: its paths go into QEMU's command line and the guest's.
+rxe_cache=$(realpath -m "${SLUICE_RXE_CACHE:-$repo_root/build/rxe-cache}")
 
 # Everything the harness needs on a fresh Debian 12, by package name.
 # libibverbs-dev/librdmacm-dev are for building tests/rdma, not for the VM.
