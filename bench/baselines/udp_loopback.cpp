@@ -7,8 +7,9 @@
 // and retries (busy poll).
 //
 // Receiving: ping-pong uses recv() (one datagram in flight; recvmmsg would
-// only add work); throughput uses recvmmsg() with a batch of 64, the usual
-// way to drain a busy UDP socket. Socket buffers ask for 4 MiB (capped by
+// only add work); the throughput sink uses recvmmsg() with a batch of 64,
+// the usual way to drain a busy UDP socket, and reads them in place
+// (receive_batch). Socket buffers ask for 4 MiB (capped by
 // net.core.rmem_max/wmem_max, not forced).
 //
 // UDP has no flow control: a sender faster than its receiver loses
@@ -53,6 +54,7 @@ class UdpLoopback {
     }
     if (Wait == WaitMode::spin) set_nonblocking(fd_);
     batched_ = p.throughput;
+    message_bytes_ = p.message_bytes;
     if (batched_) batch_.resize(batch_slots, p.message_bytes);
     if (p.role == Role::responder) connect_to(p.peer_hint);
     return std::to_string(bound_port(fd_));
@@ -77,6 +79,28 @@ class UdpLoopback {
       if (n >= 0) return static_cast<std::size_t>(n) == msg.size();
       if (errno != EAGAIN && errno != EINTR && errno != ECONNREFUSED) return false;
     }
+  }
+
+  // Throughput sink: hands each datagram of a recvmmsg batch over in place.
+  template <class F>
+  long receive_batch(F&& on_message, std::size_t limit) noexcept {
+    if (!batched_) {
+      return -1;  // only opened for throughput runs
+    }
+    while (batch_.empty()) {
+      const int flags = Wait == WaitMode::spin ? MSG_DONTWAIT : MSG_WAITFORONE;
+      if (batch_.fill(fd_, flags) < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNREFUSED) {
+        return -1;
+      }
+    }
+    long delivered = 0;
+    while (!batch_.empty() && static_cast<std::size_t>(delivered) < limit) {
+      const std::span<const std::byte> datagram = batch_.next();
+      if (datagram.size() != message_bytes_) return -1;
+      on_message(datagram);
+      ++delivered;
+    }
+    return delivered;
   }
 
   void unlink_names() const noexcept {}  // ports are not names: nothing to remove
@@ -110,10 +134,12 @@ class UdpLoopback {
 
   int fd_ = -1;
   bool batched_ = false;
+  std::size_t message_bytes_ = 0;
   DatagramBatch batch_;
 };
 
 static_assert(BenchTransport<UdpLoopback<WaitMode::spin>>);
+static_assert(BatchReceive<UdpLoopback<WaitMode::spin>>);
 
 }  // namespace
 

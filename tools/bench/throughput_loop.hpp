@@ -44,25 +44,55 @@ struct SinkOutcome {
   std::uint64_t elapsed_ns = 0;  // first measured arrival -> last arrival
 };
 
+namespace detail {
+
+// The sink's per-message work, shared by both receive paths. Returns true
+// at the end marker.
+struct SinkState {
+  std::uint64_t warmup;
+  SequenceCheck& check;
+  std::uint64_t first_ns = 0;
+  std::uint64_t end_ns = 0;
+
+  bool on_message(std::span<const std::byte> msg) noexcept {
+    const std::uint64_t seq = read_seq(msg);
+    if (seq == end_marker_seq) return true;
+    if (first_ns == 0 && seq > warmup) first_ns = monotonic_ns();
+    check.on_message(seq);
+    if (end_ns == 0 && check.complete()) end_ns = monotonic_ns();
+    return false;
+  }
+};
+
+inline constexpr std::size_t sink_batch_limit = 256;
+
+}  // namespace detail
+
 template <BenchTransport T>
 SinkOutcome run_sink(T& transport, std::span<std::byte> msg, std::uint64_t warmup,
                      SequenceCheck& check) noexcept {
   SinkOutcome outcome;
-  std::uint64_t first_ns = 0;
-  std::uint64_t end_ns = 0;
-  for (;;) {
-    if (!transport.receive(msg)) {
-      outcome.error = LoopError::broken;
-      return outcome;
+  detail::SinkState state{.warmup = warmup, .check = check};
+  for (bool ended = false; !ended;) {
+    if constexpr (BatchReceive<T>) {
+      const long n = transport.receive_batch(
+          [&](std::span<const std::byte> m) noexcept { ended = ended || state.on_message(m); },
+          detail::sink_batch_limit);
+      if (n < 0) {
+        outcome.error = LoopError::broken;
+        return outcome;
+      }
+    } else {
+      if (!transport.receive(msg)) {
+        outcome.error = LoopError::broken;
+        return outcome;
+      }
+      ended = state.on_message(msg);
     }
-    const std::uint64_t seq = read_seq(msg);
-    if (seq == end_marker_seq) break;
-    if (first_ns == 0 && seq > warmup) first_ns = monotonic_ns();
-    check.on_message(seq);
-    if (end_ns == 0 && check.complete()) end_ns = monotonic_ns();
   }
-  if (end_ns == 0) end_ns = monotonic_ns();  // some were lost: the marker ends it
-  outcome.elapsed_ns = first_ns != 0 ? end_ns - first_ns : 0;
+  // Some were lost: the marker ends the window.
+  const std::uint64_t end_ns = state.end_ns != 0 ? state.end_ns : monotonic_ns();
+  outcome.elapsed_ns = state.first_ns != 0 ? end_ns - state.first_ns : 0;
   return outcome;
 }
 

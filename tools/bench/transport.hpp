@@ -79,4 +79,23 @@ concept BenchTransport = requires(T t, const T ct, const OpenParams& params, std
   { ct.unlink_names() } noexcept -> std::same_as<void>;
 };
 
+// What a batch receiver is called with (see BatchReceive).
+struct MessageVisitor {
+  void operator()(std::span<const std::byte> message) noexcept;
+};
+
+// Optional, for the throughput sink only: an adapter whose transport can
+// hand over several messages in place (a ring's poll, a recvmmsg batch) may
+// add
+//   template <class F> long receive_batch(F&& on_message, std::size_t limit) noexcept;
+// It waits like receive() for at least one message, calls on_message(span)
+// for each of up to `limit` available messages in order (the span is valid
+// only during the call), and returns how many, or -1 when broken. The sink
+// then uses it instead of receive(): no copy, and the transport can
+// release a whole batch at once, as a real consumer would.
+template <class T>
+concept BatchReceive = requires(T t, MessageVisitor visitor, std::size_t limit) {
+  { t.receive_batch(visitor, limit) } noexcept -> std::same_as<long>;
+};
+
 }  // namespace sluice::bench
