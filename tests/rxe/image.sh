@@ -50,8 +50,9 @@ rxe_download_kernel() {
   if [ -z "$deb" ]; then
     rxe_log "downloading $pkg"
     # Sandbox user off: _apt may not write into the cache directory.
-    if ! (cd "$debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg") \
-        >"$debs/download.log" 2>&1; then
+    # Bounded: a stalled mirror must not hang ./dev test.
+    if ! (cd "$debs" && timeout -s KILL 300 apt-get download -q \
+        -o APT::Sandbox::User=root "$pkg") >"$debs/download.log" 2>&1; then
       cat "$debs/download.log" >&2
       rxe_die "cannot download kernel package '$pkg' (apt-get download failed, see above)"
     fi
