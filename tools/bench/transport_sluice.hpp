@@ -23,7 +23,12 @@
 // on_peer_ready(), send(), receive(), unlink_names(). Name every segment
 // after OpenParams::name (unique per run), create what both directions
 // need or derive each side's names from it, and make unlink_names() remove
-// all of them: the tool calls it if the run dies half-way.
+// all of them: the tool calls it if the run dies half-way. "All of them"
+// includes per-process segments (a Context's counters segment) of both
+// processes: the responder can return its own names from open() as its
+// hint, which the initiator receives in on_peer_ready().
+// Optionally add receive_batch() (BatchReceive, transport.hpp) so the
+// throughput sink reads a whole poll() batch in place.
 #pragma once
 
 #include "tools/bench/transport_info.hpp"
