@@ -47,7 +47,7 @@ TEST_P(NoOrphans, AfterSuccess) {
 // Waits until the tool has a peer (so a run is under way), then acts.
 struct MidRun {
   int signal_to_tool = 0;  // or
-  bool kill_peer = false;
+  int signal_to_peer = 0;
   std::vector<pid_t> peers{};  // seen mid-run, for the leftover check
 };
 
@@ -60,8 +60,8 @@ void act_mid_run(pid_t tool, void* context) {
   }
   what->peers = peers;
   std::this_thread::sleep_for(milliseconds(300));  // into the measuring loop
-  if (what->kill_peer) {
-    for (pid_t peer : peers) kill(peer, SIGKILL);  // by its own pid
+  if (what->signal_to_peer != 0) {
+    for (pid_t peer : peers) kill(peer, what->signal_to_peer);  // by its own pid
   } else {
     kill(tool, what->signal_to_tool);
   }
@@ -81,7 +81,7 @@ TEST_P(NoOrphans, AfterSigtermOfTheTool) {
 }
 
 TEST_P(NoOrphans, AfterThePeerDiesMidRun) {
-  MidRun what{.kill_peer = true};
+  MidRun what{.signal_to_peer = SIGKILL};
   const ToolRun run = run_tool({"pingpong", "--transport", GetParam(), "--count", "1000000000"},
                                {.timeout = milliseconds(30'000), .tmpdir = tmp_.path(),
                                 .on_started = act_mid_run, .context = &what});
@@ -90,6 +90,22 @@ TEST_P(NoOrphans, AfterThePeerDiesMidRun) {
   EXPECT_EQ(line_count(run.err), 1u) << run.err;
   EXPECT_NE(run.err.find("killed by signal KILL"), std::string::npos) << run.err;
   EXPECT_FALSE(what.peers.empty()) << "the run never got as far as a peer";
+  expect_nothing_left(run, what.peers);
+}
+
+TEST_P(NoOrphans, AfterThePeerStopsResponding) {
+  // A stopped (SIGSTOP) peer neither answers nor exits: only the stall
+  // detector can end the run. It must still be killed and reaped.
+  MidRun what{.signal_to_peer = SIGSTOP};
+  const ToolRun run = run_tool({"pingpong", "--transport", GetParam(), "--count", "1000000000",
+                                "--stall-timeout-ms", "1500"},
+                               {.timeout = milliseconds(30'000), .tmpdir = tmp_.path(),
+                                .on_started = act_mid_run, .context = &what});
+  EXPECT_FALSE(run.timed_out);
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_EQ(line_count(run.err), 1u) << run.err;
+  EXPECT_NE(run.err.find("no progress for 1.5 s"), std::string::npos) << run.err;
+  EXPECT_LT(run.elapsed, milliseconds(10'000));
   expect_nothing_left(run, what.peers);
 }
 

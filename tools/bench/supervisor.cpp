@@ -203,8 +203,9 @@ void Supervisor::check_progress_locked() {
     last_done_ = done;
     last_change_ = now;
   } else if (total > 0 && done < total && now - last_change_ > options_.stall_timeout) {
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(options_.stall_timeout);
-    end_locked("no progress for " + std::to_string(seconds.count()) + " s in " + label_ +
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%g", static_cast<double>(options_.stall_timeout.count()) / 1000.0);
+    end_locked(std::string("no progress for ") + seconds + " s in " + label_ +
                    " (" + std::to_string(done) + "/" + std::to_string(total) +
                    "): the peer or the transport is stuck",
                1);
