@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <thread>
 
 #include "tools/bench/errors.hpp"
 

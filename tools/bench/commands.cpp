@@ -1,7 +1,6 @@
 #include "tools/bench/commands.hpp"
 
 #include <algorithm>
-#include <numeric>
 
 #include "tools/bench/errors.hpp"
 #include "tools/bench/transport.hpp"
