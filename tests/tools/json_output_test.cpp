@@ -16,6 +16,8 @@ using nlohmann::json;
 json run_json(const std::vector<std::string>& args) {
   const ToolRun run = run_tool(args);
   EXPECT_EQ(run.exit_code, 0) << run.err;
+  // stderr is a pipe here, not a terminal: no progress bar, nothing at all.
+  EXPECT_TRUE(run.err.empty()) << run.err;
   EXPECT_TRUE(json::accept(run.out)) << run.out;
   return json::parse(run.out, nullptr, /*allow_exceptions=*/false);
 }
