@@ -3,7 +3,11 @@
 // --transport shm:NAME?params: the params (kind, capacity, max_frame, wait,
 // ...) apply to both channels; the channel names come from the run's unique
 // name, so concurrent runs never share a segment. Either side may create a
-// channel (sluice's open-or-create), the initiator removes both.
+// channel (sluice's open-or-create), the initiator removes both, and the
+// per-process counters segments of both sides (the responder sends its name
+// as its hint): a run that is aborted with _exit runs no destructor.
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <cstring>
 #include <string>
 
 #include "sluice.hpp"
@@ -36,10 +40,10 @@ class SluiceShm {
     } catch (const std::exception& e) {
       throw std::runtime_error(std::string("sluice-shm: ") + e.what());
     }
-    return {};
+    return ctx_.counters_segment();
   }
 
-  void on_peer_ready(std::string_view) {}
+  void on_peer_ready(std::string_view hint) { peer_counters_ = std::string(hint); }
 
   bool send(std::span<const std::byte> msg) noexcept {
     for (;;) {
@@ -50,21 +54,35 @@ class SluiceShm {
   }
 
   bool receive(std::span<std::byte> msg) noexcept {
-    bool got = false;
-    while (!got) {
+    bool fits = true;
+    for (;;) {
       auto r = sub_->poll([&](const Message& m) {
-        std::memcpy(msg.data(), m.payload().data(), std::min(msg.size(), m.payload().size()));
-        got = m.payload().size() == msg.size();
+        fits = m.payload().size() == msg.size();
+        if (fits) std::memcpy(msg.data(), m.payload().data(), msg.size());
       }, 1);
       if (!r) return false;
+      if (*r == 1) return fits;
     }
-    return true;
+  }
+
+  // Throughput sink: messages are read in place in the ring, a batch per
+  // poll, as a real consumer would.
+  template <class F>
+  long receive_batch(F&& on_message, std::size_t limit) noexcept {
+    for (;;) {
+      auto r = sub_->poll([&](const Message& m) { on_message(m.payload()); }, limit);
+      if (!r) return -1;
+      if (*r > 0) return static_cast<long>(*r);
+    }
   }
 
   void unlink_names() const noexcept {
     try {
       if (!ping_.empty()) Context::remove_channel(ping_);
       if (!pong_.empty()) Context::remove_channel(pong_);
+      boost::interprocess::shared_memory_object::remove(ctx_.counters_segment().c_str());
+      if (!peer_counters_.empty())
+        boost::interprocess::shared_memory_object::remove(peer_counters_.c_str());
     } catch (...) {
     }
   }
@@ -78,12 +96,14 @@ class SluiceShm {
   std::string params_;
   Role role_ = Role::initiator;
   std::string ping_, pong_;
+  std::string peer_counters_;
   Context ctx_;
   std::optional<Publication> pub_;
   std::optional<Subscription> sub_;
 };
 
 static_assert(BenchTransport<SluiceShm>);
+static_assert(BatchReceive<SluiceShm>);
 
 }  // namespace
 
