@@ -6,8 +6,9 @@ namespace sluice::bench::baselines {
 
 std::span<const TransportInfo> all() {
   // Built once; the order is the order of compare's rows after sluice.
-  static const std::array<TransportInfo, 9> rows = {
+  static const std::array<TransportInfo, 10> rows = {
       raw_cacheline(),
+      raw_cacheline_walk(),
       boost_mq(WaitMode::blocking),     boost_mq(WaitMode::spin),
       zmq_ipc(WaitMode::blocking),      zmq_ipc(WaitMode::spin),
       udp_loopback(WaitMode::blocking), udp_loopback(WaitMode::spin),

@@ -16,6 +16,7 @@ std::span<const TransportInfo> all();
 
 // One per file.
 TransportInfo raw_cacheline();
+TransportInfo raw_cacheline_walk();
 TransportInfo boost_mq(WaitMode wait);
 TransportInfo zmq_ipc(WaitMode wait);
 TransportInfo udp_loopback(WaitMode wait);
