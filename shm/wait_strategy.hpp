@@ -36,8 +36,6 @@ class IdleWaiter {
   // Called after a poll found work: the next idle period starts spinning.
   void reset() noexcept { idle_polls_ = 0; }
 
- private:
-  static constexpr std::uint32_t spin_polls = 2000;
   // A spinning reader re-reads the line the writer is about to write; a
   // PAUSE between reads lets the writer's store take the line sooner (and
   // spares the sibling hyperthread).
@@ -46,6 +44,9 @@ class IdleWaiter {
     __builtin_ia32_pause();
 #endif
   }
+
+ private:
+  static constexpr std::uint32_t spin_polls = 2000;
   static void yield() noexcept;
   std::uint32_t announce_parking() noexcept;
   void sleep(std::uint32_t seen, std::chrono::microseconds max_sleep) noexcept;

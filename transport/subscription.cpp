@@ -23,10 +23,6 @@ Ring make_ring(const shm::Segment& s, queue::ReaderStart start) {
 }
 
 constexpr std::size_t max_sessions = 64;
-// Empty polls between checks when spinning: each check reads the clock or
-// makes a syscall, which a spinning reader should not pay on every poll.
-constexpr std::uint32_t liveness_check_every = 4096;
-constexpr std::uint32_t stale_check_every = 256;
 // Longest sleep of a blocking reader, so liveness is still checked.
 constexpr std::chrono::milliseconds max_idle_sleep{50};
 
@@ -125,10 +121,9 @@ void Subscription::count_broadcast_loss() noexcept {
   counters_.set(Counter::lost_bytes, reader.lost_bytes());
 }
 
-std::expected<std::size_t, Error> Subscription::when_idle() noexcept {
+std::expected<std::size_t, Error> Subscription::when_idle_slow() noexcept {
   const auto& options = context_->options();
   auto& descriptor = segment_.descriptor();
-  ++idle_polls_;
   const bool spinning = wait_ == shm::WaitKind::Spin;
   auto* mpsc = std::get_if<queue::MpscRing>(&ring_);
   if (mpsc && (!spinning || idle_polls_ % stale_check_every == 0)) {

@@ -56,7 +56,22 @@ class Subscription {
 
   SessionState& session_for(const queue::FrameView& f) noexcept;
   Accept accept(const queue::FrameView& f) noexcept;
-  std::expected<std::size_t, Error> when_idle() noexcept;
+  // After a poll that found nothing. The common case (spinning, no check
+  // due) stays inline: a spinning reader goes straight back to the ring.
+  std::expected<std::size_t, Error> when_idle() noexcept {
+    ++idle_polls_;
+    if (wait_ == shm::WaitKind::Spin && idle_polls_ % stale_check_every != 0) {
+      shm::IdleWaiter::pause();
+      return 0;
+    }
+    return when_idle_slow();
+  }
+  std::expected<std::size_t, Error> when_idle_slow() noexcept;
+
+  // Empty polls between checks when spinning: each check reads the clock or
+  // makes a syscall, which a spinning reader should not pay on every poll.
+  static constexpr std::uint32_t liveness_check_every = 4096;
+  static constexpr std::uint32_t stale_check_every = 256;
   void count_broadcast_loss() noexcept;
 
   std::shared_ptr<detail::ContextState> context_;
