@@ -73,12 +73,8 @@ void BroadcastWriter::abort(const Claim& claim) noexcept {
 }
 
 std::expected<std::uint64_t, RingError> BroadcastWriter::offer(std::span<const std::byte> payload,
-                                                               const FrameFields& fields) noexcept {
-  auto claim = try_claim(payload.size());
-  if (!claim) return std::unexpected(claim.error());
-  if (!payload.empty()) std::memcpy(claim->payload().data(), payload.data(), payload.size());
-  commit(*claim, fields);
-  return claim->position;
+                                        const FrameFields& fields) noexcept {
+  return offer_copy(*this, payload, fields);
 }
 
 BroadcastReader::BroadcastReader(std::span<std::byte> region, RingGeometry geometry,

@@ -9,8 +9,7 @@ MpscRing::MpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept
       data_(region.data()),
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
-      head_(consumer_position()),
-      release_(region, geometry.capacity_bytes) {}
+      consumer_(region, geometry) {}
 
 std::uint64_t MpscRing::producer_position() const noexcept {
   return counter(TrailerSlot::Tail).load(std::memory_order_acquire);
@@ -35,7 +34,7 @@ std::expected<Claim, RingError> MpscRing::try_claim(std::size_t payload_bytes) n
     // Relaxed: a stale cached head only under-estimates the room.
     std::uint64_t head = head_cache.load(std::memory_order_relaxed);
     if (end - head > capacity) {
-      head = consumer_position();  // A2: pairs with R2 in ConsumerRelease::release()
+      head = consumer_position();  // A2: pairs with R2 in RingConsumer::release()
       if (end - head > capacity) return std::unexpected(RingError::BackPressured);
       head_cache.store(head, std::memory_order_relaxed);
     }
@@ -61,18 +60,14 @@ void MpscRing::abort(const Claim& claim) noexcept {
 }
 
 std::expected<std::uint64_t, RingError> MpscRing::offer(std::span<const std::byte> payload,
-                                                        const FrameFields& fields) noexcept {
-  auto claim = try_claim(payload.size());
-  if (!claim) return std::unexpected(claim.error());
-  if (!payload.empty()) std::memcpy(claim->payload().data(), payload.data(), payload.size());
-  commit(*claim, fields);
-  return claim->position;
+                                        const FrameFields& fields) noexcept {
+  return offer_copy(*this, payload, fields);
 }
 
-std::size_t MpscRing::stale_claim_extent(std::uint64_t tail) const noexcept {
-  std::byte* frame = at(head_);
-  const std::size_t to_end = geometry_.capacity_bytes - (head_ & mask_);
-  const std::size_t limit = std::min<std::uint64_t>(to_end, tail - head_);
+std::size_t MpscRing::stale_claim_extent(std::uint64_t head, std::uint64_t tail) const noexcept {
+  std::byte* frame = at(head);
+  const std::size_t to_end = geometry_.capacity_bytes - (head & mask_);
+  const std::size_t limit = std::min<std::uint64_t>(to_end, tail - head);
   const std::uint64_t recorded = extent_word(frame).load(std::memory_order_relaxed);
   if (recorded >= frame_alignment && recorded % frame_alignment == 0 &&
       recorded <= align_frame(geometry_.max_frame_bytes) && recorded <= limit)
@@ -89,21 +84,22 @@ std::size_t MpscRing::stale_claim_extent(std::uint64_t tail) const noexcept {
 std::optional<std::size_t> MpscRing::unblock_stale_claim(std::uint64_t now_ns,
                                                          std::uint64_t timeout_ns) noexcept {
   const std::uint64_t tail = producer_position();
+  const std::uint64_t head = consumer_.position();
   // A misaligned head is corruption, not a stale claim: poll() reports it.
-  if (tail == head_ || head_ % frame_alignment != 0 || load_length_acquire(at(head_)) != 0) {
+  if (tail == head || head % frame_alignment != 0 || load_length_acquire(at(head)) != 0) {
     stuck_position_ = ~std::uint64_t{0};
     return std::nullopt;
   }
-  if (stuck_position_ != head_) {
-    stuck_position_ = head_;
+  if (stuck_position_ != head) {
+    stuck_position_ = head;
     stuck_since_ns_ = now_ns;
     return std::nullopt;
   }
   if (now_ns - stuck_since_ns_ < timeout_ns) return std::nullopt;
-  const std::size_t extent = stale_claim_extent(tail);
+  const std::size_t extent = stale_claim_extent(head, tail);
   // If the producer was only slow and commits now, its frame is lost either
   // way: the padding wins the race or its length is overwritten below.
-  publish_padding(at(head_), extent);
+  publish_padding(at(head), extent);
   stuck_position_ = ~std::uint64_t{0};
   return extent;
 }

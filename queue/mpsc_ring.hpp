@@ -16,7 +16,7 @@
 //  - The consumer reads frames from head in position order, hands each to
 //    the handler in place, then zeroes what it consumed (restoring the
 //    invariant for the next lap) and publishes head in batches
-//    (ConsumerRelease in ring_layout.hpp).
+//    (RingConsumer, shared with SpscRing).
 //  - A producer that dies between claim and commit leaves a zero length at
 //    head while tail is ahead of it. unblock_stale_claim(now) turns such a
 //    claim into padding once it has been stuck longer than the timeout. The
@@ -38,6 +38,7 @@
 #include <span>
 
 #include "queue/frame.hpp"
+#include "queue/ring_consumer.hpp"
 #include "queue/ring_layout.hpp"
 
 namespace sluice::queue {
@@ -58,7 +59,9 @@ class MpscRing {
   // --- consumer side (one thread) ----------------------------------------
   template <class Handler>
   [[nodiscard]] std::expected<std::size_t, FrameError> poll(Handler&& handler,
-                                                            std::size_t limit) noexcept;
+                                                            std::size_t limit) noexcept {
+    return consumer_.poll(handler, limit);
+  }
   // Call when poll() returns 0 while producers may be dead. Returns the bytes
   // turned into padding once the claim at head has been stuck for timeout_ns.
   std::optional<std::size_t> unblock_stale_claim(std::uint64_t now_ns,
@@ -66,12 +69,10 @@ class MpscRing {
 
   // True if a frame is committed at the consumer's position (consumer side).
   // A corrupt (misaligned) head reads as data: poll() then reports it.
-  bool has_data() const noexcept {
-    return head_ % frame_alignment != 0 || load_length_acquire(at(head_)) != 0;
-  }
+  bool has_data() const noexcept { return consumer_.has_data(); }
 
   // Hands back everything read so far now (e.g. before the consumer closes).
-  void release_consumed() noexcept { release_.release(head_); }
+  void release_consumed() noexcept { consumer_.release_consumed(); }
 
   std::uint64_t producer_position() const noexcept;
   std::uint64_t consumer_position() const noexcept;
@@ -89,7 +90,7 @@ class MpscRing {
     return std::atomic_ref<std::uint64_t>(
         *reinterpret_cast<std::uint64_t*>(frame + header_offset::seq));
   }
-  std::size_t stale_claim_extent(std::uint64_t tail) const noexcept;
+  std::size_t stale_claim_extent(std::uint64_t head, std::uint64_t tail) const noexcept;
 
 
   std::span<std::byte> region_;
@@ -97,47 +98,9 @@ class MpscRing {
   RingGeometry geometry_;
   std::uint64_t mask_;
   // Consumer-private state.
-  std::uint64_t head_;  // read up to here; ConsumerRelease hands it back
-  ConsumerRelease release_;
+  RingConsumer consumer_;
   std::uint64_t stuck_position_ = ~std::uint64_t{0};
   std::uint64_t stuck_since_ns_ = 0;
 };
-
-template <class Handler>
-std::expected<std::size_t, FrameError> MpscRing::poll(Handler&& handler,
-                                                      std::size_t limit) noexcept {
-  // head_ was read from shared memory at attach: a corrupt one must not make
-  // us load a misaligned length word. Frames keep it aligned from then on.
-  if (head_ % frame_alignment != 0) return std::unexpected(FrameError::Misaligned);
-  std::uint64_t position = head_;
-  std::size_t delivered = 0;
-  std::expected<std::size_t, FrameError> result = 0;
-  // At most one lap per call (see SpscRing::poll).
-  while (delivered < limit && position - head_ < geometry_.capacity_bytes) {
-    std::byte* frame = at(position);
-    const std::int32_t length = load_length_acquire(frame);  // A1
-    if (length == 0) break;
-    const auto room = geometry_.capacity_bytes - (position & mask_);
-    auto view = check_loaded_frame(frame, length, room, geometry_.max_frame_bytes);
-    if (!view) {
-      result = std::unexpected(view.error());
-      break;
-    }
-    if (!view->is_padding()) {
-      handler(*view);
-      ++delivered;
-    }
-    position += align_frame(view->frame_bytes());
-  }
-  const bool idle = position == head_;
-  head_ = position;
-  if (result) {
-    release_.after_poll(head_, idle);
-    result = delivered;
-  } else {
-    release_.release(head_);  // keep what was read before the bad frame
-  }
-  return result;
-}
 
 }  // namespace sluice::queue

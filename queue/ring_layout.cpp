@@ -1,7 +1,5 @@
 #include "queue/ring_layout.hpp"
 
-#include <algorithm>
-#include <cstring>
 
 namespace sluice::queue {
 
@@ -13,24 +11,6 @@ std::string_view to_string(RingError e) noexcept {
     case RingError::Lapped: return "reader lapped";
   }
   return "unknown ring error";
-}
-
-void ConsumerRelease::release(std::uint64_t consumed) noexcept {
-  if (consumed == released_) return;
-  const std::uint64_t mask = capacity_bytes_ - 1;
-  std::uint64_t from = released_;
-  while (from != consumed) {
-    const std::size_t index = from & mask;
-    const std::size_t n = std::min<std::uint64_t>(consumed - from, capacity_bytes_ - index);
-    std::memset(region_.data() + index, 0, n);
-    from += n;
-  }
-  released_ = consumed;
-  // R2: the handler is done with, and this consumer has zeroed, every byte
-  // below head. Pairs with A2 in the producers' room checks; without release
-  // a producer could overwrite a frame still being read, or see the zeroing
-  // land on top of its new frame.
-  trailer_counter(region_, capacity_bytes_, TrailerSlot::Head).store(consumed, std::memory_order_release);
 }
 
 std::string_view RingGeometry::problem() const noexcept {

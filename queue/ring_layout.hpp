@@ -12,6 +12,8 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <expected>
 #include <span>
 #include <string_view>
 
@@ -73,37 +75,16 @@ struct Claim {
   std::size_t frame_bytes() const noexcept { return frame_bytes_for(payload_bytes); }
 };
 
-// Consumer side of the spsc and mpsc rings: frames are zeroed after they
-// are read (so a stale length from the previous lap is never taken for a
-// commit) and handed back to producers in batches, not one by one: the
-// zeroing stores then never sit in the store buffer in front of the
-// consumer's next time-critical store, and head's cache line moves rarely.
-class ConsumerRelease {
- public:
-  // Released bytes are handed back once this many are pending, or sooner
-  // when the consumer finds nothing to read.
-  static constexpr std::size_t batch_fraction = 4;  // capacity / 4
-
-  ConsumerRelease(std::span<std::byte> region, std::size_t capacity_bytes) noexcept
-      : region_(region),
-        capacity_bytes_(capacity_bytes),
-        released_(trailer_counter(region, capacity_bytes, TrailerSlot::Head)
-                      .load(std::memory_order_acquire)) {}
-
-  std::uint64_t released() const noexcept { return released_; }
-  // After a poll that read up to `consumed`; `idle` when it found nothing.
-  void after_poll(std::uint64_t consumed, bool idle) noexcept {
-    if (consumed == released_) return;
-    if (idle || consumed - released_ >= capacity_bytes_ / batch_fraction) release(consumed);
-  }
-  // Zeroes [released, consumed) and publishes consumed as the new head.
-  void release(std::uint64_t consumed) noexcept;
-
- private:
-  std::span<std::byte> region_;
-  std::size_t capacity_bytes_;
-  std::uint64_t released_;
-};
+// Claim, copy, commit: the copying offer of every ring kind.
+template <class Ring>
+std::expected<std::uint64_t, RingError> offer_copy(Ring& ring, std::span<const std::byte> payload,
+                                                   const FrameFields& fields) noexcept {
+  auto claim = ring.try_claim(payload.size());
+  if (!claim) return std::unexpected(claim.error());
+  if (!payload.empty()) std::memcpy(claim->payload().data(), payload.data(), payload.size());
+  ring.commit(*claim, fields);
+  return claim->position;
+}
 
 // Writes a padding frame covering `bytes` (a multiple of 32) and publishes it.
 inline void publish_padding(std::byte* at, std::size_t bytes) noexcept {

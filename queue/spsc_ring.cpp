@@ -9,11 +9,10 @@ SpscRing::SpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept
       data_(region.data()),
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
-      release_(region, geometry.capacity_bytes) {
+      consumer_(region, geometry) {
   // A producer or consumer re-attaching (restart) resumes where the ring is.
   tail_ = producer_position();
-  head_ = release_.released();
-  cached_head_ = head_;
+  cached_head_ = consumer_.position();
 }
 
 std::uint64_t SpscRing::producer_position() const noexcept {
@@ -61,12 +60,8 @@ void SpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
 }
 
 std::expected<std::uint64_t, RingError> SpscRing::offer(std::span<const std::byte> payload,
-                                                        const FrameFields& fields) noexcept {
-  auto claim = try_claim(payload.size());
-  if (!claim) return std::unexpected(claim.error());
-  if (!payload.empty()) std::memcpy(claim->frame + frame_header_bytes, payload.data(), payload.size());
-  commit(*claim, fields);
-  return claim->position;
+                                        const FrameFields& fields) noexcept {
+  return offer_copy(*this, payload, fields);
 }
 
 }  // namespace sluice::queue

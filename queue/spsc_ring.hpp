@@ -9,9 +9,9 @@
 //  - The producer claims [tail, tail + F) if tail + F <= head + capacity.
 //  - A frame that would cross the end is preceded by a padding frame
 //    (negative length) covering the rest of the data area.
-//  - The consumer walks frames from its position, hands each to the handler
-//    in place, and later zeroes what it read and publishes head
-//    (ConsumerRelease: in batches, or when it finds nothing to read).
+//  - The consumer (RingConsumer) walks frames from its position, hands each
+//    to the handler in place, and later zeroes what it read and publishes
+//    head (in batches, or when it finds nothing to read).
 //    Measured: a producer that instead zeroed the next frame's length word
 //    before each commit put that store's cache miss on the latency path
 //    (ping-pong 1.6x slower).
@@ -33,6 +33,7 @@
 #include <span>
 
 #include "queue/frame.hpp"
+#include "queue/ring_consumer.hpp"
 #include "queue/ring_layout.hpp"
 
 namespace sluice::queue {
@@ -58,22 +59,21 @@ class SpscRing {
   // Calls handler(const FrameView&) for up to `limit` committed frames in
   // order. Returns how many were delivered, or why the frame at the
   // consumer's position is unreadable (the consumer stays at that frame).
-  // Read frames go back to the producer in batches (ConsumerRelease).
+  // Read frames go back to the producer in batches (RingConsumer).
   template <class Handler>
   [[nodiscard]] std::expected<std::size_t, FrameError> poll(Handler&& handler,
-                                                            std::size_t limit) noexcept;
+                                                            std::size_t limit) noexcept {
+    return consumer_.poll(handler, limit);
+  }
 
   // True if a frame is committed at the consumer's position (consumer side).
-  // A corrupt (misaligned) head reads as data: poll() then reports it.
-  bool has_data() const noexcept {
-    return head_ % frame_alignment != 0 || load_length_acquire(at(head_)) != 0;
-  }
+  bool has_data() const noexcept { return consumer_.has_data(); }
 
   // --- observers -------------------------------------------------------
   std::uint64_t producer_position() const noexcept;  // published tail
   std::uint64_t consumer_position() const noexcept;  // published head
   // Hands back everything read so far now (e.g. before the consumer closes).
-  void release_consumed() noexcept { release_.release(head_); }
+  void release_consumed() noexcept { consumer_.release_consumed(); }
   std::size_t capacity_bytes() const noexcept { return geometry_.capacity_bytes; }
   std::size_t max_frame_bytes() const noexcept { return geometry_.max_frame_bytes; }
   std::size_t max_payload_bytes() const noexcept {
@@ -93,50 +93,8 @@ class SpscRing {
   // Producer-private state.
   std::uint64_t tail_;
   std::uint64_t cached_head_;
-  // Consumer-private state: what was read, and what was handed back.
-  std::uint64_t head_;
-  ConsumerRelease release_;
+  // Consumer-private state.
+  RingConsumer consumer_;
 };
-
-template <class Handler>
-std::expected<std::size_t, FrameError> SpscRing::poll(Handler&& handler,
-                                                      std::size_t limit) noexcept {
-  // head_ was read from shared memory at attach: a corrupt one must not make
-  // us load a misaligned length word. Frames keep it aligned from then on.
-  if (head_ % frame_alignment != 0) return std::unexpected(FrameError::Misaligned);
-  std::uint64_t position = head_;
-  std::size_t delivered = 0;
-  // At most one lap per call: the producer never gets more than capacity
-  // bytes ahead of the head it last saw, so only corrupt memory (say, a lap
-  // of padding frames) could lead further, and around forever.
-  while (delivered < limit && position - head_ < geometry_.capacity_bytes) {
-    std::byte* frame = at(position);
-    const std::int32_t length = load_length_acquire(frame);  // A1
-    if (length == 0) {
-      // Ask for the line after the header while waiting: when the frame
-      // lands, its payload line then arrives with the header line instead
-      // of after it (one transfer time instead of two).
-      __builtin_prefetch(frame + cache_line_bytes, 0);
-      break;
-    }
-    const auto room = geometry_.capacity_bytes - (position & mask_);
-    auto view = check_loaded_frame(frame, length, room, geometry_.max_frame_bytes);
-    if (!view) {
-      // Keep what was read before the bad frame; stop at it.
-      head_ = position;
-      release_.release(head_);
-      return std::unexpected(view.error());
-    }
-    if (!view->is_padding()) {
-      handler(*view);
-      ++delivered;
-    }
-    position += align_frame(view->frame_bytes());
-  }
-  const bool idle = position == head_;
-  head_ = position;
-  release_.after_poll(head_, idle);
-  return delivered;
-}
 
 }  // namespace sluice::queue

@@ -1,0 +1,107 @@
+// RingConsumer: the consumer side shared by SpscRing and MpscRing.
+//
+// One thread (in one process) consumes. It walks committed frames from its
+// position, hands each to the handler in place, and later zeroes what it
+// read and publishes head: in batches (a quarter of the ring), or as soon
+// as a poll finds nothing. Batching keeps the zeroing stores out of the
+// store buffer in front of the consumer's next time-critical store and
+// moves head's cache line rarely; zeroing keeps the rings' invariant that
+// a length word the producers have not written this lap reads 0, so last
+// lap's bytes are never taken for a commit.
+// Ordering edges:
+//  A1     acquire of each length word (queue/frame.hpp).
+//  R2/A2  head is stored (release) after the frames below it were read and
+//         zeroed; producers acquire head before reusing that space.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <span>
+
+#include "queue/frame.hpp"
+#include "queue/ring_layout.hpp"
+
+namespace sluice::queue {
+
+class RingConsumer {
+ public:
+  // Released bytes are handed back once this fraction of the ring is
+  // pending, or sooner when a poll finds nothing.
+  static constexpr std::size_t release_batch_fraction = 4;
+
+  // Resumes at the head published in the region's trailer.
+  RingConsumer(std::span<std::byte> region, RingGeometry geometry) noexcept;
+
+  // Calls handler(const FrameView&) for up to `limit` committed frames in
+  // order; padding is skipped. Returns how many were delivered, or why the
+  // frame at the position is unreadable (the consumer stays at that frame;
+  // what it read before it is handed back).
+  template <class Handler>
+  [[nodiscard]] std::expected<std::size_t, FrameError> poll(Handler&& handler,
+                                                            std::size_t limit) noexcept;
+
+  // True if a frame is committed at the position. A corrupt (misaligned)
+  // position reads as data: poll() then reports it.
+  bool has_data() const noexcept {
+    return position_ % frame_alignment != 0 || load_length_acquire(at(position_)) != 0;
+  }
+  // Hands back everything read so far now (e.g. before the consumer closes).
+  void release_consumed() noexcept { release(position_); }
+  std::uint64_t position() const noexcept { return position_; }
+
+ private:
+  std::byte* at(std::uint64_t position) const noexcept {
+    return region_.data() + (position & (geometry_.capacity_bytes - 1));
+  }
+  void release(std::uint64_t consumed) noexcept;
+
+  std::span<std::byte> region_;
+  RingGeometry geometry_;
+  std::uint64_t position_;  // read up to here
+  std::uint64_t released_;  // zeroed and published as head up to here
+};
+
+template <class Handler>
+std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
+                                                          std::size_t limit) noexcept {
+  // The position came from shared memory at attach: a corrupt one must not
+  // make us load a misaligned length word. Frames keep it aligned after.
+  if (position_ % frame_alignment != 0) return std::unexpected(FrameError::Misaligned);
+  std::uint64_t position = position_;
+  std::size_t delivered = 0;
+  // At most one lap per call: a producer is never more than capacity bytes
+  // ahead of the head it last saw, so only corrupt memory (say, a lap of
+  // padding frames) could lead further, and around forever.
+  while (delivered < limit && position - position_ < geometry_.capacity_bytes) {
+    std::byte* frame = at(position);
+    const std::int32_t length = load_length_acquire(frame);  // A1
+    if (length == 0) {
+      // Ask for the line after the header while waiting: when the frame
+      // lands, its payload line then arrives with the header line instead
+      // of after it.
+      __builtin_prefetch(frame + cache_line_bytes, 0);
+      break;
+    }
+    const auto room = geometry_.capacity_bytes - (position & (geometry_.capacity_bytes - 1));
+    auto view = check_loaded_frame(frame, length, room, geometry_.max_frame_bytes);
+    if (!view) {
+      position_ = position;
+      release(position_);
+      return std::unexpected(view.error());
+    }
+    if (!view->is_padding()) {
+      handler(*view);
+      ++delivered;
+    }
+    position += align_frame(view->frame_bytes());
+  }
+  const bool idle = position == position_;
+  position_ = position;
+  if (position_ != released_ &&
+      (idle || position_ - released_ >= geometry_.capacity_bytes / release_batch_fraction))
+    release(position_);
+  return delivered;
+}
+
+}  // namespace sluice::queue
