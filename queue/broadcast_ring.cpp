@@ -1,6 +1,8 @@
 #include "queue/broadcast_ring.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <tuple>
 
 namespace sluice::queue {
 
@@ -85,14 +87,32 @@ BroadcastReader::BroadcastReader(std::span<std::byte> region, RingGeometry geome
       mask_(geometry.capacity_bytes - 1),
       position_(writer_position()),
       scratch_(geometry.max_frame_bytes) {
-  if (start == ReaderStart::Earliest) {
-    // Every lap starts with a frame at index 0: the oldest lap start whose
-    // bytes are all still intact.
-    const std::uint64_t intent = counter(TrailerSlot::TailIntent).load(std::memory_order_acquire);
-    const std::uint64_t capacity = geometry.capacity_bytes;
-    position_ = intent <= capacity ? 0 : (intent - capacity + capacity - 1) / capacity * capacity;
-    if (position_ > writer_position()) position_ = writer_position();
+  if (start == ReaderStart::Earliest) position_ = earliest_position();
+}
+
+std::uint64_t BroadcastReader::earliest_position() const noexcept {
+  // Every lap starts with a frame at index 0: the oldest lap start whose
+  // bytes are all still intact.
+  const std::uint64_t intent = counter(TrailerSlot::TailIntent).load(std::memory_order_acquire);
+  const std::uint64_t capacity = geometry_.capacity_bytes;
+  const std::uint64_t lap_start =
+      intent <= capacity ? 0 : (intent - capacity + capacity - 1) / capacity * capacity;
+  return std::min(lap_start, writer_position());
+}
+
+bool BroadcastReader::seek(std::uint64_t target) noexcept {
+  const auto saved = std::tuple(position_, lapped_, lost_bytes_);
+  // Walk frame headers from a known boundary: a target in the middle of a
+  // frame is refused instead of read as garbage.
+  position_ = earliest_position();
+  if (target >= position_ && target <= writer_position()) {
+    bool lapped = false;
+    while (position_ < target && read_next(lapped) && !lapped) {
+    }
+    if (position_ == target && !lapped) return true;
   }
+  std::tie(position_, lapped_, lost_bytes_) = saved;
+  return false;
 }
 
 std::uint64_t BroadcastReader::writer_position() const noexcept {

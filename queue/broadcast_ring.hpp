@@ -77,7 +77,12 @@ class BroadcastReader {
   [[nodiscard]] std::expected<std::size_t, FrameError> poll(Handler&& handler,
                                                             std::size_t limit) noexcept;
 
+  // Stream position of the next frame this reader will read.
   std::uint64_t position() const noexcept { return position_; }
+  // Moves to `position` (one a reader saw in position() earlier) if it is a
+  // frame boundary still intact in the ring; false and unmoved otherwise.
+  // Walks the headers of up to a lap: a set-up cost, not for the hot path.
+  bool seek(std::uint64_t position) noexcept;
   bool has_data() const noexcept { return position_ < writer_position(); }
   std::uint64_t lapped() const noexcept { return lapped_; }
   std::uint64_t lost_bytes() const noexcept { return lost_bytes_; }
@@ -89,6 +94,7 @@ class BroadcastReader {
     return trailer_counter(region_, geometry_.capacity_bytes, slot);
   }
   bool is_lapped() const noexcept;
+  std::uint64_t earliest_position() const noexcept;
   Copy copy_out(std::size_t bytes) noexcept;
   void resync() noexcept;
   std::expected<FrameView, FrameError> read_next(bool& lapped) noexcept;

@@ -73,6 +73,8 @@ class MpscRing {
 
   // Hands back everything read so far now (e.g. before the consumer closes).
   void release_consumed() noexcept { consumer_.release_consumed(); }
+  // Stream position of the next frame the consumer will read.
+  std::uint64_t position() const noexcept { return consumer_.position(); }
 
   std::uint64_t producer_position() const noexcept;
   std::uint64_t consumer_position() const noexcept;

@@ -74,6 +74,8 @@ class SpscRing {
   std::uint64_t consumer_position() const noexcept;  // published head
   // Hands back everything read so far now (e.g. before the consumer closes).
   void release_consumed() noexcept { consumer_.release_consumed(); }
+  // Stream position of the next frame the consumer will read.
+  std::uint64_t position() const noexcept { return consumer_.position(); }
   std::size_t capacity_bytes() const noexcept { return geometry_.capacity_bytes; }
   std::size_t max_frame_bytes() const noexcept { return geometry_.max_frame_bytes; }
   std::size_t max_payload_bytes() const noexcept {

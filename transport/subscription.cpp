@@ -40,6 +40,7 @@ Subscription::Subscription(std::shared_ptr<detail::ContextState> context, const 
   // Only a broadcast ring may have several readers: a second spsc/mpsc
   // consumer would race the first over the same frames.
   exclusive_ = segment_.kind() != shm::RingKind::Broadcast;
+  if (uri.shm.start_position) start_at(*uri.shm.start_position);
   std::uint64_t owner = 0;
   if (exclusive_ && !shm::attach_subscriber(segment_.descriptor(), &owner))
     throw SetupError(fmt::format("{}: a {} channel has one subscriber and pid {} is it", uri_text_,
@@ -73,6 +74,21 @@ Subscription::~Subscription() {
   if (auto* mpsc = std::get_if<queue::MpscRing>(&ring_)) mpsc->release_consumed();
   if (exclusive_) shm::detach_subscriber(segment_.descriptor());
   context_->counters().release(counters_);
+}
+
+void Subscription::start_at(std::uint64_t position) {
+  auto* reader = std::get_if<queue::BroadcastReader>(&ring_);
+  if (reader == nullptr)
+    throw SetupError(fmt::format("{}: start= applies to broadcast channels (this one is {})", uri_text_,
+                                 shm::to_string(segment_.kind())));
+  if (!reader->seek(position))
+    throw SetupError(fmt::format("{}: start={} is not a frame boundary still in the ring "
+                                 "(writer at {}; a ring keeps at most its capacity)",
+                                 uri_text_, position, reader->writer_position()));
+}
+
+std::uint64_t Subscription::position() const noexcept {
+  return std::visit([](const auto& ring) { return ring.position(); }, ring_);
 }
 
 SessionState& Subscription::session_for(const queue::FrameView& f) noexcept {

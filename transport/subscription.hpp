@@ -46,6 +46,10 @@ class Subscription {
   template <class Handler>
   [[nodiscard]] std::expected<std::size_t, Error> poll(Handler&& handler, std::size_t limit) noexcept;
 
+  // Stream position of the next frame this subscription reads. On a
+  // broadcast channel (or journal), pass it back as start=POSITION to replay
+  // from there.
+  std::uint64_t position() const noexcept;
   const CounterSet& counters() const noexcept { return counters_; }
   const std::string& channel() const noexcept { return uri_text_; }
   std::size_t max_message_bytes() const noexcept { return max_message_bytes_; }
@@ -54,6 +58,7 @@ class Subscription {
   using Ring = std::variant<queue::SpscRing, queue::MpscRing, queue::BroadcastReader>;
   enum class Accept : std::uint8_t { Whole, Reassembled, Skip };
 
+  void start_at(std::uint64_t position);
   SessionState& session_for(const queue::FrameView& f) noexcept;
   Accept accept(const queue::FrameView& f) noexcept;
   // After a poll that found nothing. The common case (spinning, no check

@@ -66,9 +66,13 @@ void apply(std::string_view uri, ShmChannel& ch, std::string_view key, std::stri
   } else if (key == "stream") {
     ch.stream_id = parse_number<std::uint32_t>(uri, key, value);
   } else if (key == "start") {
-    ch.start = parse_choice(uri, key, value,
-                            {std::pair{std::string_view("live"), queue::ReaderStart::Live},
-                             {"earliest", queue::ReaderStart::Earliest}});
+    if (!value.empty() && value.front() >= '0' && value.front() <= '9') {
+      ch.start_position = parse_number<std::uint64_t>(uri, key, value);
+    } else {
+      ch.start = parse_choice(uri, key, value,
+                              {std::pair{std::string_view("live"), queue::ReaderStart::Live},
+                               {"earliest", queue::ReaderStart::Earliest}});
+    }
   } else {
     fail(uri, fmt::format("unknown parameter '{}' (shm takes kind, capacity, max_frame, "
                           "max_message, wait, file, mode, stream, start)",

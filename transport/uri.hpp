@@ -3,7 +3,7 @@
 //
 //   shm:NAME?kind=spsc|mpsc|broadcast&capacity=1m&max_frame=64k
 //           &max_message=256k&wait=spin|yield|block&file=PATH&mode=0600
-//           &stream=ID&start=live|earliest
+//           &stream=ID&start=live|earliest|POSITION
 //
 // Sizes take k, m, g suffixes (binary: 1k = 1024). Each parameter maps to
 // the options field of the same name (capacity -> capacity_bytes).
@@ -30,7 +30,10 @@ struct ShmChannel {
   std::optional<std::string> file;                // file=; durable journal at this path
   unsigned mode = 0600;                           // mode=; octal permissions when creating
   std::uint32_t stream_id = 0;                    // stream=; stamped into every frame
-  queue::ReaderStart start = queue::ReaderStart::Live;  // start=; broadcast readers only
+  // start=; broadcast readers only: live, earliest (oldest intact lap), or a
+  // stream position a subscription reported earlier (Subscription::position()).
+  queue::ReaderStart start = queue::ReaderStart::Live;
+  std::optional<std::uint64_t> start_position;
 };
 
 struct Uri {

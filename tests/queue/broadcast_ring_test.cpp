@@ -51,6 +51,35 @@ TEST_F(BroadcastRingTest, EarliestReaderReplaysTheOldestIntactLap) {
   EXPECT_EQ(drain(r), (std::vector<std::uint64_t>{1, 2, 3}));
 }
 
+TEST_F(BroadcastRingTest, ReaderSeeksToAFrameBoundaryItSawBefore) {
+  BroadcastReader first(region, small, ReaderStart::Live);
+  for (std::uint64_t s = 1; s <= 3; ++s) offer(s, 40);
+  std::uint64_t after_first = 0;
+  ASSERT_TRUE(first.poll([&](const FrameView&) {}, 1));
+  after_first = first.position();
+  BroadcastReader replay(region, small, ReaderStart::Live);
+  ASSERT_TRUE(replay.seek(after_first));
+  EXPECT_EQ(drain(replay), (std::vector<std::uint64_t>{2, 3}));
+}
+
+TEST_F(BroadcastRingTest, SeekIntoTheMiddleOfAFrameOrPastTheWriterIsRefused) {
+  for (std::uint64_t s = 1; s <= 3; ++s) offer(s, 40);
+  BroadcastReader r(region, small, ReaderStart::Live);
+  const auto before = r.position();
+  EXPECT_FALSE(r.seek(32));                  // inside the first 96-byte frame
+  EXPECT_FALSE(r.seek(before + 96));         // beyond what was written
+  EXPECT_EQ(r.position(), before) << "a refused seek leaves the reader where it was";
+  EXPECT_TRUE(r.seek(96));
+  EXPECT_EQ(drain(r), (std::vector<std::uint64_t>{2, 3}));
+}
+
+TEST_F(BroadcastRingTest, SeekBelowTheOldestIntactLapIsRefused) {
+  for (std::uint64_t s = 1; s <= 40; ++s) offer(s, 64);  // several laps
+  BroadcastReader r(region, small, ReaderStart::Live);
+  EXPECT_FALSE(r.seek(0));
+  EXPECT_FALSE(r.seek(96));
+}
+
 TEST_F(BroadcastRingTest, WriterIsNeverBlockedBySlowReaders) {
   BroadcastReader slow(region, small, ReaderStart::Live);
   for (std::uint64_t s = 1; s <= 1000; ++s) offer(s, 64);

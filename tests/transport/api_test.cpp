@@ -167,6 +167,32 @@ TEST_F(ApiTest, RestartedPublisherGetsANewSessionAndIsTrackedAfresh) {
   EXPECT_EQ(sub.counters().get(Counter::duplicates), 0u);
 }
 
+TEST_F(ApiTest, BroadcastSubscriberReplaysFromAPositionItRecorded) {
+  auto pub = ctx.publication(uri("kind=broadcast"));
+  auto first = ctx.subscription(uri());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(pub.offer(bytes(10, i)));
+  std::vector<std::uint64_t> seen;
+  ASSERT_TRUE(first.poll([&](const Message& m) { seen.push_back(m.seq()); }, 4));
+  const auto resume_at = first.position();
+  auto replay = ctx.subscription(uri("start=" + std::to_string(resume_at)));
+  std::vector<std::uint64_t> replayed;
+  ASSERT_TRUE(replay.poll([&](const Message& m) { replayed.push_back(m.seq()); }, 100));
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(replayed, (std::vector<std::uint64_t>{5, 6, 7, 8, 9, 10}));
+}
+
+TEST_F(ApiTest, StartPositionThatIsNotAFrameBoundaryIsASetupError) {
+  auto pub = ctx.publication(uri("kind=broadcast"));
+  ASSERT_TRUE(pub.offer(bytes(100)));
+  EXPECT_THROW((void)ctx.subscription(uri("start=32")), SetupError);
+  EXPECT_THROW((void)ctx.subscription(uri("start=999999")), SetupError);
+}
+
+TEST_F(ApiTest, StartPositionOnAnSpscChannelIsASetupError) {
+  auto pub = ctx.publication(uri());
+  EXPECT_THROW((void)ctx.subscription(uri("start=0")), SetupError);
+}
+
 TEST_F(ApiTest, SecondPublisherOnAnSpscChannelIsRefused) {
   auto pub = ctx.publication(uri());
   EXPECT_THROW((void)ctx.publication(uri()), SetupError);

@@ -57,6 +57,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadUri{"shm:x?stream=-1", "stream=-1"}, BadUri{"shm:x?kind", "key=value"},
                       BadUri{"shm:x?=spsc", "key=value"}, BadUri{"shm:x?file=", "file="}));
 
+TEST(Uri, StartTakesAStreamPosition) {
+  const auto u = Uri::parse("shm:x?kind=broadcast&start=4096");
+  EXPECT_EQ(u.shm.start_position, 4096u);
+}
+
 TEST(Uri, SizesTakeBinarySuffixes) {
   EXPECT_EQ(parse_size("4096", "s"), 4096u);
   EXPECT_EQ(parse_size("64k", "s"), 65536u);
