@@ -61,9 +61,10 @@ void heartbeat(SegmentDescriptor& d) noexcept {
   shared(d.heartbeat_ns).store(monotonic_ns(), std::memory_order_relaxed);
 }
 
-void detach_publisher(SegmentDescriptor& d) noexcept {
+void detach_publisher(SegmentDescriptor& d, std::uint64_t last_seq) noexcept {
+  shared(d.final_seq).store(last_seq, std::memory_order_relaxed);
   // The last of several mpsc publishers closes the channel; one of them
-  // leaving does not.
+  // leaving does not. Release: final_seq before closed.
   if (shared(d.publishers_attached).fetch_sub(1, std::memory_order_acq_rel) == 1)
     shared(d.closed).store(1, std::memory_order_release);
 }

@@ -30,7 +30,9 @@ void heartbeat(SegmentDescriptor& d) noexcept;
 // Marks a clean close once the last attached publisher leaves (subscribers
 // see Closed, not Gone). On an mpsc channel, Gone is judged by the most
 // recently attached publisher only: the others are not tracked by pid.
-void detach_publisher(SegmentDescriptor& d) noexcept;
+// `last_seq` is the session's last seq: a subscriber that was lapped at the
+// end can still count what it lost.
+void detach_publisher(SegmentDescriptor& d, std::uint64_t last_seq) noexcept;
 
 PublisherState publisher_state(const SegmentDescriptor& d, std::chrono::nanoseconds stale_after) noexcept;
 

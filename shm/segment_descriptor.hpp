@@ -45,7 +45,8 @@ struct alignas(64) SegmentDescriptor {
   std::uint32_t closed;              // publisher closed the stream cleanly
   std::uint32_t publishers_attached; // mpsc: publications open now (killed ones stay counted)
   std::uint64_t subscriber_pid;      // spsc/mpsc: the one attached subscriber, 0 = none
-  std::byte pad1[256 - 40];
+  std::uint64_t final_seq;           // last seq of the session that closed (valid with closed)
+  std::byte pad1[256 - 48];
   // --- blocking wait ---
   std::uint32_t wake_word;           // futex: bumped by the writer on commit
   std::uint32_t parked_readers;      // readers inside futex_wait
@@ -61,6 +62,7 @@ static_assert(offsetof(SegmentDescriptor, capacity_bytes) == 16);
 static_assert(offsetof(SegmentDescriptor, publisher_pid) == 256);
 static_assert(offsetof(SegmentDescriptor, heartbeat_ns) == 264);
 static_assert(offsetof(SegmentDescriptor, subscriber_pid) == 288);
+static_assert(offsetof(SegmentDescriptor, final_seq) == 296);
 static_assert(offsetof(SegmentDescriptor, wake_word) == 512);
 static_assert(sizeof(SegmentDescriptor) <= ring_offset);
 

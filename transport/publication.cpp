@@ -66,7 +66,7 @@ Publication::Publication(Publication&& other) noexcept
 Publication::~Publication() {
   if (moved_from_) return;
   context_->remove_heartbeat(&segment_.descriptor());
-  shm::detach_publisher(segment_.descriptor());
+  shm::detach_publisher(segment_.descriptor(), next_seq_ - 1);
   context_->counters().release(counters_);
 }
 

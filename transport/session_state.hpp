@@ -38,12 +38,14 @@ class Reassembly {
 };
 
 struct SessionState {
+  // first_seq: the seq the subscription expects first from this session
+  // (1 for a session that began after it subscribed; the first one it sees
+  // for a session already running when it joined). A shm ring cannot
+  // reorder: no window.
   SessionState(std::uint32_t session, std::uint32_t stream, std::uint64_t first_seq,
                std::size_t max_message_bytes)
       : session_id(session),
         stream_id(stream),
-        // Frames before the first one this subscription sees are not lost
-        // to it: it joined then. A shm ring cannot reorder: no window.
         tracker(first_seq, 0, 0),
         reassembly(max_message_bytes) {}
   std::uint32_t session_id;

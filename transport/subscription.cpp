@@ -40,6 +40,7 @@ Subscription::Subscription(std::shared_ptr<detail::ContextState> context, const 
   // Only a broadcast ring may have several readers: a second spsc/mpsc
   // consumer would race the first over the same frames.
   exclusive_ = segment_.kind() != shm::RingKind::Broadcast;
+  first_new_session_ = shm::shared(segment_.descriptor().next_session_id).load(std::memory_order_acquire);
   if (uri.shm.start_position) start_at(*uri.shm.start_position);
   std::uint64_t owner = 0;
   if (exclusive_ && !shm::attach_subscriber(segment_.descriptor(), &owner))
@@ -62,7 +63,9 @@ Subscription::Subscription(Subscription&& o) noexcept
       sessions_(std::move(o.sessions_)),
       idle_polls_(o.idle_polls_),
       lapped_seen_(o.lapped_seen_),
-      exclusive_(o.exclusive_) {
+      exclusive_(o.exclusive_),
+      loss_at_close_counted_(o.loss_at_close_counted_),
+      first_new_session_(o.first_new_session_) {
   o.moved_from_ = true;
 }
 
@@ -74,6 +77,24 @@ Subscription::~Subscription() {
   if (auto* mpsc = std::get_if<queue::MpscRing>(&ring_)) mpsc->release_consumed();
   if (exclusive_) shm::detach_subscriber(segment_.descriptor());
   context_->counters().release(counters_);
+}
+
+void Subscription::count_loss_at_close() noexcept {
+  // Frames a lapped broadcast reader skipped at the very end are followed by
+  // no frame that would reveal the gap: the closing publisher's final seq does.
+  if (loss_at_close_counted_) return;
+  loss_at_close_counted_ = true;
+  auto& d = segment_.descriptor();
+  const auto session = shm::shared(d.session_id).load(std::memory_order_relaxed);
+  const auto final_seq = shm::shared(d.final_seq).load(std::memory_order_relaxed);
+  for (auto& s : sessions_) {
+    if (s.session_id != session) continue;
+    const auto next = s.tracker.next_expected();
+    if (next <= final_seq) {
+      counters_.add(Counter::gaps);
+      counters_.add(Counter::lost_frames, final_seq - next + 1);
+    }
+  }
 }
 
 void Subscription::start_at(std::uint64_t position) {
@@ -100,7 +121,12 @@ SessionState& Subscription::session_for(const queue::FrameView& f) noexcept {
   // A new session: a (re)started publisher. Keep the table bounded by
   // forgetting the oldest; reserve() made room, so nothing reallocates.
   if (sessions_.size() == max_sessions) sessions_.erase(sessions_.begin());
-  sessions_.emplace_back(f.session_id(), f.stream_id(), f.seq(), max_message_bytes_);
+  // A session that began after this subscription did starts at seq 1, so a
+  // broadcast reader lapped before its first frame still counts the loss;
+  // for one already running, what came before the first frame seen was
+  // never this subscription's to lose.
+  const std::uint64_t first_seq = f.session_id() >= first_new_session_ ? 1 : f.seq();
+  sessions_.emplace_back(f.session_id(), f.stream_id(), first_seq, max_message_bytes_);
   return *(last_session_ = &sessions_.back());
 }
 
@@ -150,7 +176,9 @@ std::expected<std::size_t, Error> Subscription::when_idle_slow() noexcept {
   if (!spinning || idle_polls_ % liveness_check_every == 0) {
     switch (shm::publisher_state(descriptor, options.publisher_timeout)) {
       case shm::PublisherState::Gone: return std::unexpected(Error::PublisherGone);
-      case shm::PublisherState::Closed: return std::unexpected(Error::Closed);
+      case shm::PublisherState::Closed:
+        count_loss_at_close();
+        return std::unexpected(Error::Closed);
       default: break;
     }
   }

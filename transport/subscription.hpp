@@ -59,6 +59,7 @@ class Subscription {
   enum class Accept : std::uint8_t { Whole, Reassembled, Skip };
 
   void start_at(std::uint64_t position);
+  void count_loss_at_close() noexcept;
   SessionState& session_for(const queue::FrameView& f) noexcept;
   Accept accept(const queue::FrameView& f) noexcept;
   // After a poll that found nothing. The common case (spinning, no check
@@ -92,6 +93,8 @@ class Subscription {
   std::uint32_t idle_polls_ = 0;
   std::uint64_t lapped_seen_ = 0;
   bool exclusive_ = false;
+  bool loss_at_close_counted_ = false;
+  std::uint32_t first_new_session_ = 0;  // sessions from this id on began after we subscribed
   bool moved_from_ = false;
 };
 
