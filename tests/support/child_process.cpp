@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,7 +39,11 @@ ChildProcess::ChildProcess(std::vector<std::string> argv) {
 }
 
 ChildProcess::ChildProcess(ChildProcess&& o) noexcept
-    : pid_(o.pid_), stdout_fd_(o.stdout_fd_), reaped_(o.reaped_), output_(std::move(o.output_)) {
+    : pid_(o.pid_),
+      stdout_fd_(o.stdout_fd_),
+      reaped_(o.reaped_),
+      died_by_signal_(o.died_by_signal_),
+      output_(std::move(o.output_)) {
   o.pid_ = -1;
   o.stdout_fd_ = -1;
   o.reaped_ = true;
@@ -48,7 +53,11 @@ ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !reaped_) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
+    died_by_signal_ = true;
   }
+  // A child that died by a signal never ran its Context's destructor: its
+  // counters segment is still in /dev/shm. (Tests read it before this.)
+  if (pid_ > 0 && died_by_signal_) ::shm_unlink(("/sluice-counters-" + std::to_string(pid_)).c_str());
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
 }
 
@@ -83,6 +92,7 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
     const pid_t r = ::waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
       reaped_ = true;
+      died_by_signal_ = WIFSIGNALED(status);
       while (read_some(std::chrono::milliseconds(100))) {
       }
       return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -91,6 +101,7 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
       kill();
       ::waitpid(pid_, nullptr, 0);
       reaped_ = true;
+      died_by_signal_ = true;
       return std::nullopt;
     }
     // Drain stdout so a chatty child never blocks on a full pipe.

@@ -17,7 +17,8 @@ class ChildProcess {
   explicit ChildProcess(std::vector<std::string> argv);
   ChildProcess(ChildProcess&&) noexcept;
   ChildProcess(const ChildProcess&) = delete;
-  ~ChildProcess();  // SIGKILL + reap if still running
+  ~ChildProcess();  // SIGKILL + reap if still running; removes the counters
+                    // segment of a child that died by a signal
 
   pid_t pid() const noexcept { return pid_; }
   // Reads stdout until a line equal to `line` or the deadline; true if seen.
@@ -34,6 +35,7 @@ class ChildProcess {
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   bool reaped_ = false;
+  bool died_by_signal_ = false;
   std::string output_;
 };
 
