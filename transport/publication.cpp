@@ -78,17 +78,10 @@ Error Publication::count_refusal(queue::RingError e) noexcept {
 
 std::expected<std::uint64_t, Error> Publication::offer_frame(std::span<const std::byte> part,
                                                              std::uint16_t flags) noexcept {
-  const queue::FrameFields fields{.flags = flags, .stream_id = stream_id_, .session_id = session_id_,
-                                  .seq = next_seq_};
-  auto position = std::visit([&](auto& ring) { return ring.offer(part, fields); }, ring_);
-  if (!position) return std::unexpected(count_refusal(position.error()));
-  ++next_seq_;
-  notifier_.after_commit();
-  counters_.add(Counter::frames_sent);
-  counters_.add(Counter::bytes_sent, part.size());
-  const std::uint64_t end = *position + queue::frame_bytes_for(part.size());
-  counters_.set(Counter::position, end);
-  return end;
+  auto claim = std::visit([&](auto& ring) { return ring.try_claim(part.size()); }, ring_);
+  if (!claim) return std::unexpected(count_refusal(claim.error()));
+  if (!part.empty()) std::memcpy(claim->payload().data(), part.data(), part.size());
+  return publish_frame(*claim, flags);
 }
 
 std::expected<std::uint64_t, Error> Publication::offer(std::span<const std::byte> message) noexcept {
@@ -126,13 +119,18 @@ std::expected<Publication::Claim, Error> Publication::try_claim(std::size_t payl
   return Claim(this, *claim);
 }
 
-std::uint64_t Publication::commit(const queue::Claim& claim, std::uint16_t flags) noexcept {
+std::uint64_t Publication::commit(const queue::Claim& claim) noexcept {
+  const std::uint64_t end = publish_frame(claim, queue::unfragmented_flags);
+  counters_.add(Counter::messages_sent);
+  return end;
+}
+
+std::uint64_t Publication::publish_frame(const queue::Claim& claim, std::uint16_t flags) noexcept {
   const queue::FrameFields fields{.flags = flags, .stream_id = stream_id_, .session_id = session_id_,
                                   .seq = next_seq_++};
   std::visit([&](auto& ring) { ring.commit(claim, fields); }, ring_);
   notifier_.after_commit();
   counters_.add(Counter::frames_sent);
-  counters_.add(Counter::messages_sent);
   counters_.add(Counter::bytes_sent, claim.payload_bytes);
   const std::uint64_t end = claim.position + claim.frame_bytes();
   counters_.set(Counter::position, end);
