@@ -61,6 +61,8 @@ constexpr std::uint16_t flags_value(FrameFlags f) noexcept {
 }
 inline constexpr std::uint16_t unfragmented_flags =
     flags_value(FrameFlags::Begin) | flags_value(FrameFlags::End);
+// Flags a ring sets for its own consumer; FrameView::flags() hides them.
+inline constexpr std::uint16_t ring_only_flags = flags_value(FrameFlags::LapRestart);
 
 // What a reader found wrong with a frame it did not write.
 enum class FrameError : std::uint8_t {
@@ -87,6 +89,13 @@ inline void publish_length(std::byte* frame, std::int32_t length) noexcept {
   // R1: header fields and payload before length. Without release a reader
   // could see the length and then read stale payload bytes.
   length_word(frame).store(length, std::memory_order_release);
+}
+
+// Whether a committed frame (length already acquired) carries LapRestart.
+inline bool restarts_lap(const std::byte* frame) noexcept {
+  std::uint16_t flags;
+  std::memcpy(&flags, frame + header_offset::flags, sizeof flags);
+  return (flags & flags_value(FrameFlags::LapRestart)) != 0;
 }
 
 // Header fields other than length, as the writer supplies them.
@@ -131,7 +140,8 @@ class FrameView {
   }
   bool is_padding() const noexcept { return length_ < 0; }
   FrameType type() const noexcept { return static_cast<FrameType>(header().type()); }
-  std::uint16_t flags() const noexcept { return header().flags(); }
+  // The message's flags (ring-internal ones removed).
+  std::uint16_t flags() const noexcept { return header().flags() & ~ring_only_flags; }
   std::uint32_t stream_id() const noexcept { return header().stream_id(); }
   std::uint32_t session_id() const noexcept { return header().session_id(); }
   std::uint64_t seq() const noexcept { return header().seq(); }

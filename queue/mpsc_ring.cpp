@@ -9,7 +9,7 @@ MpscRing::MpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept
       data_(region.data()),
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
-      consumer_(region, geometry) {}
+      consumer_(region, geometry, FollowsRestart::no) {}
 
 std::uint64_t MpscRing::producer_position() const noexcept {
   return counter(TrailerSlot::Tail).load(std::memory_order_acquire);

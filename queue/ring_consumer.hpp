@@ -8,6 +8,16 @@
 // moves head's cache line rarely; zeroing keeps the rings' invariant that
 // a length word the producers have not written this lap reads 0, so last
 // lap's bytes are never taken for a commit.
+// A producer may restart at the ring's start when it finds everything
+// released (SpscRing: a drained ring reuses its first lines instead of
+// walking to new ones); release() clears the last frame's length word last
+// so that the producer can tell. The frame at offset 0 then carries
+// LapRestart, and a consumer built with FollowsRestart::yes that has
+// released everything looks there before trusting its own position: it
+// loads its position first and offset 0 second, so a frame the producer
+// wrote at the position after restarting (the lap wrapped around to it)
+// is never taken for the next one; that frame was published after the
+// restarting one, so the second load sees the restart.
 // Ordering edges:
 //  A1     acquire of each length word (queue/frame.hpp).
 //  R2/A2  head is stored (release) after the frames below it were read and
@@ -17,12 +27,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <span>
 
 #include "queue/frame.hpp"
 #include "queue/ring_layout.hpp"
 
 namespace sluice::queue {
+
+// Whether the producers may restart a drained ring at offset 0 (spsc), or
+// only ever write at the next position (mpsc: an uncommitted claim in front
+// of a committed frame would look like a restart and be skipped).
+enum class FollowsRestart : bool { no, yes };
 
 class RingConsumer {
  public:
@@ -31,7 +47,8 @@ class RingConsumer {
   static constexpr std::size_t release_batch_fraction = 4;
 
   // Resumes at the head published in the region's trailer.
-  RingConsumer(std::span<std::byte> region, RingGeometry geometry) noexcept;
+  RingConsumer(std::span<std::byte> region, RingGeometry geometry,
+               FollowsRestart follows_restart) noexcept;
 
   // Calls handler(const FrameView&) for up to `limit` committed frames in
   // order; padding is skipped. Returns how many were delivered, or why the
@@ -44,7 +61,8 @@ class RingConsumer {
   // True if a frame is committed at the position. A corrupt (misaligned)
   // position reads as data: poll() then reports it.
   bool has_data() const noexcept {
-    return position_ % frame_alignment != 0 || load_length_acquire(at(position_)) != 0;
+    return position_ % frame_alignment != 0 || load_length_acquire(at(position_)) != 0 ||
+           restarted_lap().has_value();
   }
   // Hands back everything read so far now (e.g. before the consumer closes).
   void release_consumed() noexcept { release(position_); }
@@ -55,11 +73,28 @@ class RingConsumer {
     return region_.data() + (position & (geometry_.capacity_bytes - 1));
   }
   void release(std::uint64_t consumed) noexcept;
+  void zero(std::uint64_t from, std::uint64_t to) noexcept;
+  // The start of the next lap if the producer restarted there. Only once
+  // this consumer released everything (the producer restarts only then),
+  // and to be called after the position's length word was loaded (see the
+  // class comment). A restarting frame from an earlier lap was zeroed when
+  // released, so a LapRestart seen here is this lap's.
+  std::optional<std::uint64_t> restarted_lap() const noexcept {
+    const std::uint64_t lap_start = (position_ | (geometry_.capacity_bytes - 1)) + 1;
+    if (follows_restart_ == FollowsRestart::no || released_ != position_ ||
+        lap_start - position_ == geometry_.capacity_bytes)
+      return std::nullopt;
+    const std::byte* start = at(lap_start);
+    if (load_length_acquire(start) == 0 || !restarts_lap(start)) return std::nullopt;
+    return lap_start;
+  }
 
   std::span<std::byte> region_;
   RingGeometry geometry_;
   std::uint64_t position_;  // read up to here
   std::uint64_t released_;  // zeroed and published as head up to here
+  std::uint64_t last_frame_ = 0;  // start of the last frame read (valid once one was)
+  FollowsRestart follows_restart_;
 };
 
 template <class Handler>
@@ -76,6 +111,13 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
   while (delivered < limit && position - position_ < geometry_.capacity_bytes) {
     std::byte* frame = at(position);
     const std::int32_t length = load_length_acquire(frame);  // A1
+    if (position == position_) {
+      if (const auto lap_start = restarted_lap()) {
+        // Skipped bytes are zero already: released last lap, unwritten since.
+        position = position_ = released_ = *lap_start;
+        continue;
+      }
+    }
     if (length == 0) {
       // Ask for the line after the header while waiting: when the frame
       // lands, its payload line then arrives with the header line instead
@@ -94,6 +136,7 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
       handler(*view);
       ++delivered;
     }
+    last_frame_ = position;
     position += align_frame(view->frame_bytes());
   }
   const bool idle = position == position_;

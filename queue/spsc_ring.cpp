@@ -9,7 +9,7 @@ SpscRing::SpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept
       data_(region.data()),
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
-      consumer_(region, geometry) {
+      consumer_(region, geometry, FollowsRestart::yes) {
   // A producer or consumer re-attaching (restart) resumes where the ring is.
   tail_ = producer_position();
   cached_head_ = consumer_.position();
@@ -28,13 +28,42 @@ std::uint64_t SpscRing::consumer_position() const noexcept {
 bool SpscRing::has_room(std::uint64_t end_position) noexcept {
   if (end_position - cached_head_ <= geometry_.capacity_bytes) return true;
   // A2: pairs with R2 in poll(): space below head is no longer being read.
-  cached_head_ = consumer_position();
+  // After a restart the published head trails the lap start we skipped to
+  // until the consumer releases past it: only ever move forward.
+  const std::uint64_t head = consumer_position();
+  if (static_cast<std::int64_t>(head - cached_head_) > 0) cached_head_ = head;
   return end_position - cached_head_ <= geometry_.capacity_bytes;
+}
+
+void SpscRing::restart_lap_if_drained(std::size_t frame_bytes) noexcept {
+  // The frame must fit below the current offset: [0, offset) was released
+  // with everything else, so the room check then holds.
+  const std::size_t offset = tail_ & mask_;
+  if (offset == 0 || frame_bytes > offset || !last_frame_) return;
+  // A4: pairs with R4 in RingConsumer::release(). The consumer clears the
+  // length word of the last frame it releases after zeroing everything
+  // before it, so a cleared word on our last frame means all is released.
+  // The word is on a line we wrote last: while the consumer has not
+  // released it, this load hits our own cache; once it has, the line must
+  // come back for the next frame anyway.
+  // Ask for every line the frame will need at offset 0 together with the
+  // word's line, in one exclusive request each instead of a read then an
+  // upgrade.
+  for (std::size_t line = 0; line < frame_bytes; line += cache_line_bytes)
+    __builtin_prefetch(data_ + line, 1);
+  if (load_length_acquire(at(*last_frame_)) != 0) return;
+  // The consumer skips to the new lap without reading the bytes in
+  // between, so all of the ring below the new tail is free: a burst after
+  // the restart may use the whole capacity at once.
+  tail_ += geometry_.capacity_bytes - offset;
+  cached_head_ = tail_;
+  restart_position_ = tail_;
 }
 
 std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) noexcept {
   const std::size_t frame_bytes = frame_bytes_for(payload_bytes);
   if (payload_bytes > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
+  restart_lap_if_drained(frame_bytes);
   const std::size_t to_end = geometry_.capacity_bytes - (tail_ & mask_);
   const std::size_t padding = frame_bytes > to_end ? to_end : 0;
   if (!has_room(tail_ + padding + frame_bytes)) return std::unexpected(RingError::BackPressured);
@@ -48,8 +77,15 @@ std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) n
 void SpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
   // Header fields and length back to back: the reader spins on this line,
   // and every store to it that is not adjacent can cost a transfer.
-  write_header(claim.frame, fields);
+  if (claim.position == restart_position_) {
+    FrameFields restarting = fields;
+    restarting.flags |= flags_value(FrameFlags::LapRestart);
+    write_header(claim.frame, restarting);
+  } else {
+    write_header(claim.frame, fields);
+  }
   publish_length(claim.frame, static_cast<std::int32_t>(frame_header_bytes + claim.payload_bytes));
+  last_frame_ = claim.position;
   tail_ = claim.position + claim.frame_bytes();
   // Own the lines the next frames will write before they are needed (the
   // consumer zeroed them, so they sit modified in its cache).

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <latch>
 #include <random>
@@ -165,6 +166,124 @@ TEST_F(SpscRingTest, MisalignedHeadInSharedMemoryIsReportedNotRead) {
   auto n = attached.poll([](const FrameView&) { ADD_FAILURE() << "frame delivered"; }, 10);
   ASSERT_FALSE(n);
   EXPECT_EQ(n.error(), FrameError::Misaligned);
+}
+
+// A drained ring restarts at offset 0 (the lines a request/response
+// exchange keeps reusing), and the consumer follows.
+TEST_F(SpscRingTest, DrainedRingRestartsAtItsStartAndTheConsumerFollows) {
+  offer_seq(1, 64);
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{1}));
+  EXPECT_TRUE(drain().empty());  // idle: released, so the ring is drained
+  auto claim = ring.try_claim(64);
+  ASSERT_TRUE(claim);
+  EXPECT_EQ(claim->frame, region.data()) << "the frame reuses the ring's first lines";
+  EXPECT_EQ(claim->position, small.capacity_bytes) << "at the start of the next lap";
+  ring.commit(*claim, {.seq = 2});
+  EXPECT_TRUE(restarts_lap(region.data()));
+  ASSERT_TRUE(ring.poll([&](const FrameView& f) {
+    EXPECT_EQ(f.seq(), 2u);
+    EXPECT_EQ(f.flags(), unfragmented_flags) << "the ring's own flag is not the reader's";
+  }, 10));
+  EXPECT_EQ(ring.position(), small.capacity_bytes + 96);
+}
+
+TEST_F(SpscRingTest, NoRestartWhileTheConsumerHoldsFrames) {
+  offer_seq(1, 64);
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{1}));
+  auto claim = ring.try_claim(64);  // read but not released: not drained
+  ASSERT_TRUE(claim);
+  EXPECT_EQ(claim->position, 96u);
+}
+
+// After a restart the producer may fill the whole ring before the consumer
+// notices, writing over the consumer's old position: the consumer must
+// still take the lap's first frame first.
+TEST_F(SpscRingTest, BurstAfterARestartUsesTheWholeRingAndKeepsOrder) {
+  offer_seq(1, 64);
+  EXPECT_EQ(drain().size(), 1u);
+  EXPECT_TRUE(drain().empty());
+  std::uint64_t seq = 2;
+  while (ring.offer(std::vector<std::byte>(64, std::byte(seq)), {.seq = seq})) ++seq;
+  EXPECT_EQ(seq - 2, small.capacity_bytes / 96) << "no back-pressure before the ring is full";
+  std::vector<std::uint64_t> want;
+  for (std::uint64_t s = 2; s < seq; ++s) want.push_back(s);
+  EXPECT_EQ(drain(), want);
+}
+
+TEST_F(SpscRingTest, ConsumerAttachedBeforeTheRestartFindsTheNewLap) {
+  offer_seq(1, 64);
+  EXPECT_EQ(drain().size(), 1u);
+  EXPECT_TRUE(drain().empty());
+  offer_seq(2, 64);
+  offer_seq(3, 64);
+  SpscRing attached(region, small);  // resumes at the published head, 96
+  EXPECT_TRUE(attached.has_data());
+  std::vector<std::uint64_t> seqs;
+  ASSERT_TRUE(attached.poll([&](const FrameView& f) { seqs.push_back(f.seq()); }, 10));
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{2, 3}));
+}
+
+TEST_F(SpscRingTest, RandomBurstsAndDrainsKeepOrderAcrossRestarts) {
+  std::mt19937 rng(11);
+  std::uint64_t next_offer = 1, next_read = 1;
+  for (int round = 0; round < 20000; ++round) {
+    for (int k = rng() % 8; k > 0; --k) {
+      const std::size_t size = rng() % (small.max_frame_bytes - frame_header_bytes + 1);
+      if (ring.offer(std::vector<std::byte>(size, std::byte(next_offer)), {.seq = next_offer}))
+        ++next_offer;
+    }
+    for (int polls = rng() % 3; polls >= 0; --polls) {
+      ASSERT_TRUE(ring.poll([&](const FrameView& f) {
+        ASSERT_EQ(f.seq(), next_read);
+        for (auto b : f.payload()) ASSERT_EQ(b, std::byte(next_read));
+        ++next_read;
+      }, rng() % 6 + 1));
+    }
+  }
+  EXPECT_GT(next_read, 10000u);
+  EXPECT_GT(ring.consumer_position() / small.capacity_bytes, 2000u) << "restarts happened";
+}
+
+TEST(SpscRingConcurrentTest, PingPongWithBurstsKeepsOrderAcrossRestarts) {
+  constexpr RingGeometry g{.capacity_bytes = 4096, .max_frame_bytes = 512};
+  std::vector<std::byte> there(ring_required_bytes(g.capacity_bytes));
+  std::vector<std::byte> back(ring_required_bytes(g.capacity_bytes));
+  SpscRing to_peer(there, g), to_us(back, g);
+  constexpr std::uint64_t rounds = 100'000;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto late = [&] { return std::chrono::steady_clock::now() > deadline; };
+  std::atomic<bool> done{false};
+  std::thread peer([&] {
+    // Echoes each frame back, whatever the burst.
+    while (!late() && (!done.load() || to_peer.has_data())) {
+      (void)to_peer.poll([&](const FrameView& f) {
+        while (!to_us.offer(f.payload(), {.seq = f.seq()}) && !late()) {
+        }
+      }, 8);
+    }
+  });
+  std::mt19937 rng(5);
+  std::uint64_t sent = 0, received = 0;
+  for (std::uint64_t r = 0; r < rounds && !late(); ++r) {
+    const std::uint64_t burst = 1 + (r % 3 == 0 ? rng() % 3 : 0);
+    for (std::uint64_t k = 0; k < burst; ++k) {
+      ++sent;
+      const std::size_t size = rng() % 200;
+      while (!to_peer.offer(std::vector<std::byte>(size, std::byte(sent)), {.seq = sent}) && !late()) {
+      }
+    }
+    while (received < sent && !late()) {
+      ASSERT_TRUE(to_us.poll([&](const FrameView& f) {
+        ASSERT_EQ(f.seq(), received + 1);
+        for (auto b : f.payload()) ASSERT_EQ(b, std::byte(f.seq()));
+        ++received;
+      }, 8));
+    }
+  }
+  done = true;
+  peer.join();
+  EXPECT_FALSE(late());
+  EXPECT_GT(to_peer.consumer_position() / g.capacity_bytes, rounds / 10) << "restarts happened";
 }
 
 TEST(SpscRingConcurrentTest, TwoThreadsTransferAMillionFramesInOrder) {
