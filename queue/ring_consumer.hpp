@@ -17,7 +17,9 @@
 // loads its position first and offset 0 second, so a frame the producer
 // wrote at the position after restarting (the lap wrapped around to it)
 // is never taken for the next one; that frame was published after the
-// restarting one, so the second load sees the restart.
+// restarting one, so the second load sees the restart. (The producer pads
+// rather than let a frame's payload cover the word the consumer waits on:
+// that word only ever holds frame starts.)
 // Ordering edges:
 //  A1     acquire of each length word (queue/frame.hpp).
 //  R2/A2  head is stored (release) after the frames below it were read and

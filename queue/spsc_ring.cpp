@@ -46,16 +46,14 @@ void SpscRing::restart_lap_if_drained(std::size_t frame_bytes) noexcept {
   // The word is on a line we wrote last: while the consumer has not
   // released it, this load hits our own cache; once it has, the line must
   // come back for the next frame anyway.
-  // Ask for every line the frame will need at offset 0 together with the
-  // word's line, in one exclusive request each instead of a read then an
-  // upgrade.
-  for (std::size_t line = 0; line < frame_bytes; line += cache_line_bytes)
-    __builtin_prefetch(data_ + line, 1);
   if (load_length_acquire(at(*last_frame_)) != 0) return;
   // The consumer skips to the new lap without reading the bytes in
   // between, so all of the ring below the new tail is free: a burst after
-  // the restart may use the whole capacity at once.
+  // the restart may use the whole capacity at once. Only the word where
+  // the consumer waits must hold nothing but frame starts until it has
+  // seen the restart (it loads that word before offset 0's).
   tail_ += geometry_.capacity_bytes - offset;
+  consumer_wait_word_ = tail_ + offset;
   cached_head_ = tail_;
   restart_position_ = tail_;
 }
@@ -64,9 +62,19 @@ std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) n
   const std::size_t frame_bytes = frame_bytes_for(payload_bytes);
   if (payload_bytes > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
   restart_lap_if_drained(frame_bytes);
-  const std::size_t to_end = geometry_.capacity_bytes - (tail_ & mask_);
-  const std::size_t padding = frame_bytes > to_end ? to_end : 0;
+  std::size_t padding = 0;
+  bool passes_wait_word = false;
+  if (consumer_wait_word_) {
+    // A frame across the waiting consumer's word would put payload bytes
+    // under its load: pad up to the word so that a frame starts there.
+    const std::uint64_t to_word = *consumer_wait_word_ - tail_;
+    if (to_word < frame_bytes) padding = to_word;
+    passes_wait_word = to_word <= frame_bytes;
+  }
+  const std::size_t to_end = geometry_.capacity_bytes - ((tail_ + padding) & mask_);
+  if (frame_bytes > to_end) padding += to_end;
   if (!has_room(tail_ + padding + frame_bytes)) return std::unexpected(RingError::BackPressured);
+  if (passes_wait_word) consumer_wait_word_.reset();
   if (padding != 0) {
     publish_padding(at(tail_), padding);
     tail_ += padding;

@@ -111,6 +111,7 @@ class SpscRing {
   std::uint64_t cached_head_;
   std::optional<std::uint64_t> last_frame_;  // position of the last frame committed
   std::optional<std::uint64_t> restart_position_;  // where the last restart put the tail
+  std::optional<std::uint64_t> consumer_wait_word_;  // after a restart, until passed
   // Consumer-private state.
   RingConsumer consumer_;
 };

@@ -210,6 +210,20 @@ TEST_F(SpscRingTest, BurstAfterARestartUsesTheWholeRingAndKeepsOrder) {
   EXPECT_EQ(drain(), want);
 }
 
+// The consumer waiting at its old position loads that word until it sees
+// the restart: a frame written after the restart must not put payload
+// bytes there, so the producer pads up to it.
+TEST_F(SpscRingTest, FramesAfterARestartPadRoundTheWordTheConsumerWaitsOn) {
+  offer_seq(1, 96);  // the consumer will wait at 128
+  EXPECT_EQ(drain().size(), 1u);
+  EXPECT_TRUE(drain().empty());
+  offer_seq(2, 64);  // restart: [0, 96)
+  offer_seq(3, 64);  // [96, 192) would cover 128
+  EXPECT_EQ(load_length_acquire(region.data() + 96), -32) << "padding up to the waiting word";
+  EXPECT_EQ(load_length_acquire(region.data() + 128), 96) << "and a frame start on it";
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{2, 3}));
+}
+
 TEST_F(SpscRingTest, ConsumerAttachedBeforeTheRestartFindsTheNewLap) {
   offer_seq(1, 64);
   EXPECT_EQ(drain().size(), 1u);
