@@ -15,10 +15,11 @@
 // orders the next write after the previous read.
 //
 // raw-cacheline-walk: the same hand-off, but message i goes to slot
-// i % 1024 of a per-direction array of cache-line-aligned slots, as in any
-// ring. It is the floor for a queue: on the 2-vCPU EPYC VM used here,
-// moving to a new line per message costs 1.5-1.8x the single reused line
-// (measured with a bare store/load probe), before any framing.
+// i % 1024 of a per-direction array of cache-line-aligned slots, as in a
+// ring that walks on to new lines however empty it is. On the 2-vCPU EPYC
+// VM used here, moving to a new line per message costs 1.5-2x the single
+// reused line (measured with a bare store/load probe), before any framing;
+// sluice's spsc ring restarts a drained ring at its first lines to avoid it.
 //
 // Throughput: omitted on purpose. One slot has no queue: a sender must wait
 // for the reader before reusing it, so "throughput" would be 1/RTT again,
@@ -149,7 +150,7 @@ TransportInfo raw_cacheline() {
 TransportInfo raw_cacheline_walk() {
   return {.name = "raw-cacheline-walk",
           .summary = "the same hand-off through 1024 slots per direction, a new cache line per "
-                     "message as in any ring (the floor for a queue; latency only)",
+                     "message, as in a ring that never reuses its lines early (latency only)",
           .wait = WaitMode::spin,
           .reliable = true,
           .supports_throughput = false,

@@ -40,11 +40,12 @@ struct Args {
   bool until_killed = false;
   bool until_gone = false;
   bool index_by_seq = false;
+  std::string reply_uri = {};  // echo: where each message goes back
 };
 
 Args parse(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: test_peer publish|subscribe URI COUNT MAX_BYTES [options]\n");
+    std::fprintf(stderr, "usage: test_peer publish|subscribe|echo URI COUNT MAX_BYTES [options]\n");
     std::exit(2);
   }
   Args a{argv[1], argv[2], std::strtoull(argv[3], nullptr, 10), std::strtoull(argv[4], nullptr, 10)};
@@ -59,6 +60,7 @@ Args parse(int argc, char** argv) {
     else if (opt == "--until-killed") a.until_killed = true;
     else if (opt == "--until-gone") a.until_gone = true;
     else if (opt == "--index-by-seq") a.index_by_seq = true;
+    else if (opt == "--reply") a.reply_uri = next();
     else { std::fprintf(stderr, "unknown option %s\n", opt.c_str()); std::exit(2); }
   }
   return a;
@@ -141,6 +143,35 @@ int subscribe(const Args& a) {
   return complete && bad == 0 ? 0 : 1;
 }
 
+// Sends every message of URI back on --reply, as it came: the other end of a
+// request/response exchange.
+int echo(const Args& a) {
+  sluice::Context ctx;
+  auto sub = ctx.subscription(a.uri);
+  auto reply = ctx.publication(a.reply_uri);
+  std::printf("ready\n");
+  std::fflush(stdout);
+  std::uint64_t echoed = 0;
+  bool failed = false;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(a.timeout_ms);
+  while (echoed < a.count && !failed) {
+    auto r = sub.poll([&](const sluice::Message& m) {
+      for (;;) {
+        auto sent = reply.offer(m.payload());
+        if (sent) break;
+        if (sent.error() != sluice::Error::BackPressured || Clock::now() > deadline) {
+          failed = true;
+          return;
+        }
+      }
+      ++echoed;
+    }, 64);
+    if (!r || (*r == 0 && Clock::now() > deadline)) break;
+  }
+  std::printf("echoed=%llu\n", (unsigned long long)echoed);
+  return echoed == a.count ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -148,6 +179,7 @@ int main(int argc, char** argv) {
   try {
     if (a.role == "publish") return publish(a);
     if (a.role == "subscribe") return subscribe(a);
+    if (a.role == "echo") return echo(a);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "test_peer: %s\n", e.what());
     return 3;

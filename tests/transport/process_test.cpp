@@ -9,6 +9,7 @@
 
 #include "sluice.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/transport/workload.hpp"
 
 namespace sluice::test {
 namespace {
@@ -82,6 +83,47 @@ TEST_P(SpscVariant, DeliversTenMillionMessagesInOrderWithoutLossOrDuplicates) {
 INSTANTIATE_TEST_SUITE_P(Shm, SpscVariant,
                          ::testing::Values("wait=spin", "wait=yield", "wait=block",
                                            "wait=spin&file="));
+
+// Request/response: the spsc rings restart at their first lines whenever
+// the other side has read everything, so bursts of one to three messages
+// keep crossing restarts in both directions.
+TEST(ShmProcess, RequestResponseBurstsComeBackWholeAndInOrder) {
+  Channel requests("req"), replies("rep");
+  const std::string params = "kind=spsc&capacity=64k&max_frame=1k";
+  constexpr std::uint64_t count = 300'000;
+  constexpr std::size_t max_bytes = 992;
+  constexpr std::uint64_t seed = 17;
+  auto peer = spawn({"echo", requests.uri(params), std::to_string(count), std::to_string(max_bytes),
+                     "--reply", replies.uri(params), "--timeout-ms", "100000"});
+  Context ctx;
+  auto sub = ctx.subscription(replies.uri(params));
+  auto pub = ctx.publication(requests.uri(params));
+  ASSERT_TRUE(peer.wait_for_line("ready", 10s)) << peer.output();
+  std::vector<std::byte> buffer(max_bytes);
+  std::uint64_t sent = 0, received = 0, bad = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 100s;
+  while (received < count && std::chrono::steady_clock::now() < deadline) {
+    for (std::uint64_t burst = 1 + sent % 3; burst > 0 && sent < count; --burst, ++sent) {
+      const std::size_t size = message_size(seed, sent, max_bytes);
+      fill_message(std::span(buffer).first(size), seed, sent);
+      while (!pub.offer(std::span(buffer).first(size)) && std::chrono::steady_clock::now() < deadline) {
+      }
+    }
+    while (received < sent && std::chrono::steady_clock::now() < deadline) {
+      auto r = sub.poll([&](const Message& m) {
+        if (!message_matches(m.payload(), seed, received, max_bytes)) ++bad;
+        ++received;
+      }, 64);
+      ASSERT_TRUE(r) << to_string(r.error());
+    }
+  }
+  expect_clean_exit(peer, 10s);
+  EXPECT_EQ(received, count);
+  EXPECT_EQ(bad, 0u);
+  EXPECT_EQ(sub.counters().get(Counter::duplicates), 0u);
+  EXPECT_EQ(sub.counters().get(Counter::lost_frames), 0u);
+  EXPECT_GT(sub.position() / (64 * 1024), count / 10) << "the reply ring restarted many times";
+}
 
 TEST(ShmProcess, MpscDeliversEveryProducersMessagesInTheirOrder) {
   Channel ch("mpsc");
