@@ -85,13 +85,9 @@ std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) n
 void SpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
   // Header fields and length back to back: the reader spins on this line,
   // and every store to it that is not adjacent can cost a transfer.
-  if (claim.position == restart_position_) {
-    FrameFields restarting = fields;
-    restarting.flags |= flags_value(FrameFlags::LapRestart);
-    write_header(claim.frame, restarting);
-  } else {
-    write_header(claim.frame, fields);
-  }
+  FrameFields header = fields;
+  if (claim.position == restart_position_) header.flags |= flags_value(FrameFlags::LapRestart);
+  write_header(claim.frame, header);
   publish_length(claim.frame, static_cast<std::int32_t>(frame_header_bytes + claim.payload_bytes));
   last_frame_ = claim.position;
   tail_ = claim.position + claim.frame_bytes();
