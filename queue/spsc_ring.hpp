@@ -23,7 +23,7 @@
 //    fresh lines further on; the skipped bytes are free and zero, and the
 //    consumer finds the frame there (RingConsumer). A request/response exchange
 //    then keeps reusing the same few lines: walking to a new line per
-//    message cost 1.4-1.6x a reused line in a bare two-process probe on
+//    message cost 1.5-2x a reused line in a bare two-process probe on
 //    this VM. Positions then advance by up to a lap per message: all
 //    position arithmetic is modulo 2^64 (differences only).
 // Ordering edges:
