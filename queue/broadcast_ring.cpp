@@ -63,10 +63,12 @@ void BroadcastWriter::publish_tail(std::uint64_t end) noexcept {
       .store(tail_, std::memory_order_release);
 }
 
-void BroadcastWriter::commit(const Claim& claim, const FrameFields& fields) noexcept {
+std::uint64_t BroadcastWriter::commit(const Claim& claim, const FrameFields& fields) noexcept {
   write_header(claim.frame, fields);
   publish_length(claim.frame, static_cast<std::int32_t>(frame_header_bytes + claim.payload_bytes));
-  publish_tail(claim.position + claim.frame_bytes());
+  const std::uint64_t end = claim.position + claim.frame_bytes();
+  publish_tail(end);
+  return end;
 }
 
 void BroadcastWriter::abort(const Claim& claim) noexcept {

@@ -41,7 +41,8 @@ class BroadcastWriter {
 
   // Never back-pressured: only TooLarge fails.
   [[nodiscard]] std::expected<Claim, RingError> try_claim(std::size_t payload_bytes) noexcept;
-  void commit(const Claim& claim, const FrameFields& fields) noexcept;
+  // Returns the position after the frame, where the next one starts.
+  std::uint64_t commit(const Claim& claim, const FrameFields& fields) noexcept;
   void abort(const Claim& claim) noexcept;  // published as padding
   [[nodiscard]] std::expected<std::uint64_t, RingError> offer(std::span<const std::byte> payload,
                                                               const FrameFields& fields) noexcept;

@@ -50,9 +50,10 @@ std::expected<Claim, RingError> MpscRing::try_claim(std::size_t payload_bytes) n
   return Claim{at(position), position, payload_bytes};
 }
 
-void MpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
+std::uint64_t MpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
   write_header(claim.frame, fields);
   publish_length(claim.frame, static_cast<std::int32_t>(frame_header_bytes + claim.payload_bytes));
+  return claim.position + claim.frame_bytes();
 }
 
 void MpscRing::abort(const Claim& claim) noexcept {

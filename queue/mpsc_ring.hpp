@@ -50,7 +50,8 @@ class MpscRing {
 
   // --- producer side (any thread or process) ----------------------------
   [[nodiscard]] std::expected<Claim, RingError> try_claim(std::size_t payload_bytes) noexcept;
-  void commit(const Claim& claim, const FrameFields& fields) noexcept;
+  // Returns the position after the frame, where the next one starts.
+  std::uint64_t commit(const Claim& claim, const FrameFields& fields) noexcept;
   // Publishes the claimed space as padding: it is skipped, never delivered.
   void abort(const Claim& claim) noexcept;
   [[nodiscard]] std::expected<std::uint64_t, RingError> offer(std::span<const std::byte> payload,

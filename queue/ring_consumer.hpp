@@ -139,7 +139,10 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
       ++delivered;
     }
     last_frame_ = position;
-    position += align_frame(view->frame_bytes());
+    // Only an spsc producer restarts laps; an mpsc frame's flag means nothing here.
+    const std::uint16_t flags =
+        follows_restart_ == FollowsRestart::yes && !view->is_padding() ? view->header().flags() : 0;
+    position = next_frame_position(position, align_frame(view->frame_bytes()), flags);
   }
   const bool idle = position == position_;
   position_ = position;

@@ -82,7 +82,7 @@ std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) n
   return Claim{at(tail_), tail_, payload_bytes};
 }
 
-void SpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
+std::uint64_t SpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
   // Header fields and length back to back: the reader spins on this line,
   // and every store to it that is not adjacent can cost a transfer.
   FrameFields header = fields;
@@ -90,13 +90,14 @@ void SpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
   write_header(claim.frame, header);
   publish_length(claim.frame, static_cast<std::int32_t>(frame_header_bytes + claim.payload_bytes));
   last_frame_ = claim.position;
-  tail_ = claim.position + claim.frame_bytes();
+  tail_ = next_frame_position(claim.position, claim.frame_bytes(), header.flags);
   // Own the lines the next frames will write before they are needed (the
   // consumer zeroed them, so they sit modified in its cache).
   __builtin_prefetch(at(tail_ + 2 * cache_line_bytes), 1);
   // R3: for observers and a producer re-attaching; the consumer never reads it.
   trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Tail)
       .store(tail_, std::memory_order_release);
+  return tail_;
 }
 
 std::expected<std::uint64_t, RingError> SpscRing::offer(std::span<const std::byte> payload,

@@ -128,11 +128,10 @@ std::uint64_t Publication::commit(const queue::Claim& claim) noexcept {
 std::uint64_t Publication::publish_frame(const queue::Claim& claim, std::uint16_t flags) noexcept {
   const queue::FrameFields fields{.flags = flags, .stream_id = stream_id_, .session_id = session_id_,
                                   .seq = next_seq_++};
-  std::visit([&](auto& ring) { ring.commit(claim, fields); }, ring_);
+  const std::uint64_t end = std::visit([&](auto& ring) { return ring.commit(claim, fields); }, ring_);
   notifier_.after_commit();
   counters_.add(Counter::frames_sent);
   counters_.add(Counter::bytes_sent, claim.payload_bytes);
-  const std::uint64_t end = claim.position + claim.frame_bytes();
   counters_.set(Counter::position, end);
   return end;
 }

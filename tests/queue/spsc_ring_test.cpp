@@ -69,7 +69,11 @@ TEST_F(SpscRingTest, ReadFramesGoBackToTheProducerWhenTheConsumerFindsNothing) {
   while (!drain().empty()) {
   }
   EXPECT_EQ(ring.consumer_position(), seq * 96) << "an idle poll hands everything back";
-  for (int i = 0; i < 1024 / 96; ++i) EXPECT_TRUE(ring.offer(std::vector<std::byte>(64), {.seq = ++seq}));
+  // The drained ring restarts at its start: a lap of room, less the line
+  // the restarting frame rounds up to and the padding round the word the
+  // consumer waits on.
+  for (int i = 0; i < 1024 / 96 - 1; ++i)
+    EXPECT_TRUE(ring.offer(std::vector<std::byte>(64), {.seq = ++seq}));
 }
 
 TEST_F(SpscRingTest, ReleasedSpaceIsZeroedSoNoStaleLengthLooksCommitted) {
@@ -178,13 +182,17 @@ TEST_F(SpscRingTest, DrainedRingRestartsAtItsStartAndTheConsumerFollows) {
   ASSERT_TRUE(claim);
   EXPECT_EQ(claim->frame, region.data()) << "the frame reuses the ring's first lines";
   EXPECT_EQ(claim->position, small.capacity_bytes) << "at the start of the next lap";
-  ring.commit(*claim, {.seq = 2});
+  EXPECT_EQ(ring.commit(*claim, {.seq = 2}), small.capacity_bytes + 128)
+      << "the frame after a restarting one starts on the next cache line";
   EXPECT_TRUE(restarts_lap(region.data()));
   ASSERT_TRUE(ring.poll([&](const FrameView& f) {
     EXPECT_EQ(f.seq(), 2u);
     EXPECT_EQ(f.flags(), unfragmented_flags) << "the ring's own flag is not the reader's";
   }, 10));
-  EXPECT_EQ(ring.position(), small.capacity_bytes + 96);
+  EXPECT_EQ(ring.position(), small.capacity_bytes + 128) << "where the producer will write next";
+  offer_seq(3, 64);
+  EXPECT_EQ(load_length_acquire(region.data() + 128), 96);
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{3}));
 }
 
 TEST_F(SpscRingTest, NoRestartWhileTheConsumerHoldsFrames) {
@@ -214,13 +222,13 @@ TEST_F(SpscRingTest, BurstAfterARestartUsesTheWholeRingAndKeepsOrder) {
 // the restart: a frame written after the restart must not put payload
 // bytes there, so the producer pads up to it.
 TEST_F(SpscRingTest, FramesAfterARestartPadRoundTheWordTheConsumerWaitsOn) {
-  offer_seq(1, 96);  // the consumer will wait at 128
+  offer_seq(1, 64);  // the consumer will wait at 96
   EXPECT_EQ(drain().size(), 1u);
   EXPECT_TRUE(drain().empty());
-  offer_seq(2, 64);  // restart: [0, 96)
-  offer_seq(3, 64);  // [96, 192) would cover 128
-  EXPECT_EQ(load_length_acquire(region.data() + 96), -32) << "padding up to the waiting word";
-  EXPECT_EQ(load_length_acquire(region.data() + 128), 96) << "and a frame start on it";
+  offer_seq(2, 0);   // restart: [0, 32), the next frame on the next line
+  offer_seq(3, 64);  // [64, 160) would cover 96
+  EXPECT_EQ(load_length_acquire(region.data() + 64), -32) << "padding up to the waiting word";
+  EXPECT_EQ(load_length_acquire(region.data() + 96), 96) << "and a frame start on it";
   EXPECT_EQ(drain(), (std::vector<std::uint64_t>{2, 3}));
 }
 
