@@ -24,15 +24,10 @@ RunSettings throughput_settings(const BenchOptions& o) {
   return {.size_bytes = o.size_bytes, .warmup = o.throughput_warmup, .count = o.throughput_count};
 }
 
-// --repeat K: K runs, keep the one with the median key metric.
-PingResult repeated_ping(BenchRunner& runner, const SelectedTransport& t, const RunSettings& s,
-                         unsigned repeat) {
-  std::vector<PingResult> runs;
+// --repeat K: of K runs, the one with the median key metric, and the spread.
+PingResult median_ping(std::vector<PingResult> runs) {
   std::vector<double> p50s;
-  for (unsigned i = 0; i < repeat; ++i) {
-    runs.push_back(runner.pingpong_once(t, s));
-    p50s.push_back(static_cast<double>(runs.back().rtt.p50_ns));
-  }
+  for (const auto& r : runs) p50s.push_back(static_cast<double>(r.rtt.p50_ns));
   Spread spread = Spread::of(p50s);
   auto median = std::find_if(runs.begin(), runs.end(), [&](const PingResult& r) {
     return static_cast<double>(r.rtt.p50_ns) == spread.median;
@@ -42,14 +37,9 @@ PingResult repeated_ping(BenchRunner& runner, const SelectedTransport& t, const 
   return result;
 }
 
-ThroughputResult repeated_throughput(BenchRunner& runner, const SelectedTransport& t,
-                                     const RunSettings& s, unsigned repeat) {
-  std::vector<ThroughputResult> runs;
+ThroughputResult median_throughput(std::vector<ThroughputResult> runs) {
   std::vector<double> rates;
-  for (unsigned i = 0; i < repeat; ++i) {
-    runs.push_back(runner.throughput_once(t, s));
-    rates.push_back(runs.back().msgs_per_s);
-  }
+  for (const auto& r : runs) rates.push_back(r.msgs_per_s);
   Spread spread = Spread::of(rates);
   auto median = std::find_if(runs.begin(), runs.end(), [&](const ThroughputResult& r) {
     return r.msgs_per_s == spread.median;
@@ -57,6 +47,20 @@ ThroughputResult repeated_throughput(BenchRunner& runner, const SelectedTranspor
   ThroughputResult result = *median;
   result.msgs_spread = std::move(spread);
   return result;
+}
+
+PingResult repeated_ping(BenchRunner& runner, const SelectedTransport& t, const RunSettings& s,
+                         unsigned repeat) {
+  std::vector<PingResult> runs;
+  for (unsigned i = 0; i < repeat; ++i) runs.push_back(runner.pingpong_once(t, s));
+  return median_ping(std::move(runs));
+}
+
+ThroughputResult repeated_throughput(BenchRunner& runner, const SelectedTransport& t,
+                                     const RunSettings& s, unsigned repeat) {
+  std::vector<ThroughputResult> runs;
+  for (unsigned i = 0; i < repeat; ++i) runs.push_back(runner.throughput_once(t, s));
+  return median_throughput(std::move(runs));
 }
 
 Report base_report(const BenchOptions& o) {
@@ -111,17 +115,32 @@ Report run_throughput(BenchRunner& runner, const BenchOptions& o) {
 
 Report run_compare(BenchRunner& runner, const BenchOptions& o) {
   Report report = base_report(o);
+  std::vector<SelectedTransport> rows;
   for (const SelectedTransport& t : compare_transports(o.only)) {
     if (o.size_bytes > t.info.max_message_bytes) {
       report.skipped.push_back({std::string(t.info.name),
                                 "size above its maximum of " + std::to_string(t.info.max_message_bytes) + " bytes"});
       continue;
     }
-    Row row{.transport = t};
-    row.ping = repeated_ping(runner, t, ping_settings(o), o.repeat);
-    if (t.info.supports_throughput) {
-      row.throughput = repeated_throughput(runner, t, throughput_settings(o), o.repeat);
+    rows.push_back(t);
+  }
+  // Repeats are interleaved, round by round over all rows, so that every
+  // row's median covers the same stretch of time: on a VM whose vCPU
+  // placement changes within seconds, K runs of one row and then K of the
+  // next compare two different machines.
+  std::vector<std::vector<PingResult>> pings(rows.size());
+  std::vector<std::vector<ThroughputResult>> rates(rows.size());
+  for (unsigned round = 0; round < o.repeat; ++round) {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      pings[i].push_back(runner.pingpong_once(rows[i], ping_settings(o)));
+      if (rows[i].info.supports_throughput)
+        rates[i].push_back(runner.throughput_once(rows[i], throughput_settings(o)));
     }
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    Row row{.transport = rows[i]};
+    row.ping = median_ping(std::move(pings[i]));
+    if (!rates[i].empty()) row.throughput = median_throughput(std::move(rates[i]));
     report.rows.push_back(std::move(row));
   }
   // Ratios are relative to sluice-shm when it ran, else to the first row.
