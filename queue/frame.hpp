@@ -101,7 +101,8 @@ inline bool restarts_lap(const std::byte* frame) noexcept {
 // Where the frame after the one at `position` starts. After a frame that
 // restarts a lap, the next one starts on a fresh cache line: a consumer
 // waiting there then polls a line the producer does not write while it
-// fills the restarting frame (sharing it cost ~1.35x per hop in a probe).
+// fills the restarting frame (sharing it cost ~1.35x per round trip in a
+// bare two-process probe).
 inline std::uint64_t next_frame_position(std::uint64_t position, std::size_t frame_bytes,
                                          std::uint16_t flags) noexcept {
   const std::uint64_t end = position + frame_bytes;

@@ -24,7 +24,7 @@
 //    consumer finds the frame there (RingConsumer). The frame after a
 //    restarting one starts on the next cache line, so the word a waiting
 //    consumer polls is not on a line the restarting frame fills (sharing
-//    it cost ~1.4x per round trip in a bare two-process probe; the
+//    it cost ~1.35x per round trip in a bare two-process probe; the
 //    skipped bytes stay zero). A request/response exchange
 //    then keeps reusing the same few lines: walking to a new line per
 //    message cost 1.5-2x a reused line in a bare two-process probe on
