@@ -28,6 +28,23 @@ struct SpscRingTest : ::testing::Test {
     std::vector<std::byte> payload(bytes, std::byte(seq));
     ASSERT_TRUE(ring.offer(payload, {.seq = seq}));
   }
+  // Offers `count` frames of random sizes, each filled with its seq's low
+  // byte; a back-pressured one is offered again in a later burst.
+  void offer_random_burst(std::mt19937& rng, int count, std::uint64_t& next_offer) {
+    for (; count > 0; --count) {
+      const std::size_t size = rng() % (small.max_frame_bytes - frame_header_bytes + 1);
+      if (ring.offer(std::vector<std::byte>(size, std::byte(next_offer)), {.seq = next_offer}))
+        ++next_offer;
+    }
+  }
+  // Polls up to `limit` frames: they must come in seq order, payload intact.
+  void read_in_order(std::size_t limit, std::uint64_t& next_read) {
+    ASSERT_TRUE(ring.poll([&](const FrameView& f) {
+      ASSERT_EQ(f.seq(), next_read);
+      for (auto b : f.payload()) ASSERT_EQ(b, std::byte(next_read));
+      ++next_read;
+    }, limit));
+  }
 };
 
 TEST_F(SpscRingTest, FrameIsInvisibleUntilCommitted) {
@@ -92,16 +109,8 @@ TEST_F(SpscRingTest, WrapsWithPaddingAndKeepsOrderAcrossManyLaps) {
   std::mt19937 rng(7);
   std::uint64_t next_offer = 1, next_read = 1;
   for (int round = 0; round < 5000; ++round) {
-    for (int k = rng() % 5; k > 0; --k) {
-      const std::size_t size = rng() % (small.max_frame_bytes - frame_header_bytes + 1);
-      std::vector<std::byte> payload(size, std::byte(next_offer));
-      if (ring.offer(payload, {.seq = next_offer})) ++next_offer;
-    }
-    ASSERT_TRUE(ring.poll([&](const FrameView& f) {
-      ASSERT_EQ(f.seq(), next_read);
-      for (auto b : f.payload()) ASSERT_EQ(b, std::byte(next_read));
-      ++next_read;
-    }, rng() % 4 + 1));
+    offer_random_burst(rng, static_cast<int>(rng() % 5), next_offer);
+    ASSERT_NO_FATAL_FAILURE(read_in_order(rng() % 4 + 1, next_read));
   }
   EXPECT_GT(next_read, 1000u);
   EXPECT_GT(ring.consumer_position(), 20 * small.capacity_bytes) << "many laps";
@@ -249,18 +258,9 @@ TEST_F(SpscRingTest, RandomBurstsAndDrainsKeepOrderAcrossRestarts) {
   std::mt19937 rng(11);
   std::uint64_t next_offer = 1, next_read = 1;
   for (int round = 0; round < 20000; ++round) {
-    for (int k = rng() % 8; k > 0; --k) {
-      const std::size_t size = rng() % (small.max_frame_bytes - frame_header_bytes + 1);
-      if (ring.offer(std::vector<std::byte>(size, std::byte(next_offer)), {.seq = next_offer}))
-        ++next_offer;
-    }
-    for (int polls = rng() % 3; polls >= 0; --polls) {
-      ASSERT_TRUE(ring.poll([&](const FrameView& f) {
-        ASSERT_EQ(f.seq(), next_read);
-        for (auto b : f.payload()) ASSERT_EQ(b, std::byte(next_read));
-        ++next_read;
-      }, rng() % 6 + 1));
-    }
+    offer_random_burst(rng, static_cast<int>(rng() % 8), next_offer);
+    for (int polls = rng() % 3; polls >= 0; --polls)
+      ASSERT_NO_FATAL_FAILURE(read_in_order(rng() % 6 + 1, next_read));
   }
   EXPECT_GT(next_read, 10000u);
   EXPECT_GT(ring.consumer_position() / small.capacity_bytes, 2000u) << "restarts happened";
