@@ -77,7 +77,8 @@ class SpscRing {
   // Calls handler(const FrameView&) for up to `limit` committed frames in
   // order. Returns how many were delivered, or why the frame at the
   // consumer's position is unreadable (the consumer stays at that frame).
-  // Read frames go back to the producer in batches (RingConsumer).
+  // Read frames go back to the producer in batches; while the producer
+  // streams, frames are read in batches a lead behind it (RingConsumer).
   template <class Handler>
   [[nodiscard]] std::expected<std::size_t, FrameError> poll(Handler&& handler,
                                                             std::size_t limit) noexcept {

@@ -24,6 +24,20 @@ struct SpscRingTest : ::testing::Test {
     EXPECT_TRUE(n);
     return seqs;
   }
+  // Polls until `count` frames came, or until a poll more than the consumer
+  // waits for a streaming producer found none (RingConsumer).
+  std::vector<std::uint64_t> drain_count(std::size_t count) {
+    std::vector<std::uint64_t> seqs;
+    for (std::uint32_t empty = 0; seqs.size() < count && empty <= RingConsumer::stream_end_polls;) {
+      auto n = ring.poll([&](const FrameView& f) { seqs.push_back(f.seq()); }, count - seqs.size());
+      if (!n) {
+        ADD_FAILURE() << to_string(n.error());
+        break;
+      }
+      empty = *n == 0 ? empty + 1 : 0;
+    }
+    return seqs;
+  }
   void offer_seq(std::uint64_t seq, std::size_t bytes = 8) {
     std::vector<std::byte> payload(bytes, std::byte(seq));
     ASSERT_TRUE(ring.offer(payload, {.seq = seq}));
@@ -125,7 +139,7 @@ TEST_F(SpscRingTest, StaleBytesFromThePreviousLapAreNeverReadAsFrames) {
   for (int lap = 0; lap < 50; ++lap) {
     offer_seq(seq++, 90);
     offer_seq(seq++, 0);
-    auto got = drain();
+    auto got = drain_count(2);
     ASSERT_EQ(got, (std::vector<std::uint64_t>{seq - 2, seq - 1}));
   }
 }
@@ -179,6 +193,40 @@ TEST_F(SpscRingTest, MisalignedHeadInSharedMemoryIsReportedNotRead) {
   auto n = attached.poll([](const FrameView&) { ADD_FAILURE() << "frame delivered"; }, 10);
   ASSERT_FALSE(n);
   EXPECT_EQ(n.error(), FrameError::Misaligned);
+}
+
+// Streaming (RingConsumer): a consumer that found a backlog leaves newer
+// frames alone while the producer is less than a lead ahead and still
+// writing; it reads them once the producer stops or gets a lead ahead.
+TEST_F(SpscRingTest, ConsumerThatFoundABacklogReadsTheNextFrameOnceTheProducerStops) {
+  for (std::uint64_t s = 1; s <= 3; ++s) offer_seq(s);
+  EXPECT_EQ(drain().size(), 3u) << "a backlog: the consumer now reads behind a lead";
+  offer_seq(4);
+  std::uint32_t empty_polls = 0;
+  std::vector<std::uint64_t> got;
+  while (got.empty() && empty_polls <= RingConsumer::stream_end_polls) {
+    got = drain();
+    if (got.empty()) ++empty_polls;
+  }
+  EXPECT_EQ(got, (std::vector<std::uint64_t>{4}));
+  EXPECT_EQ(empty_polls, RingConsumer::stream_end_polls) << "held while the tail might still move";
+  offer_seq(5);
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{5})) << "one frame at a time again: read at once";
+}
+
+TEST_F(SpscRingTest, ConsumerThatFoundABacklogReadsAtOnceWhenTheProducerIsALeadAhead) {
+  for (std::uint64_t s = 1; s <= 3; ++s) offer_seq(s);
+  EXPECT_EQ(drain().size(), 3u);
+  // The lead is a quarter of this small ring: four 64-byte frames.
+  for (std::uint64_t s = 4; s <= 7; ++s) offer_seq(s);
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{4, 5, 6, 7}));
+}
+
+TEST_F(SpscRingTest, OneFrameAtATimeIsNeverHeldBack) {
+  for (std::uint64_t s = 1; s <= 100; ++s) {
+    offer_seq(s);
+    ASSERT_EQ(drain(), (std::vector<std::uint64_t>{s}));
+  }
 }
 
 // A drained ring restarts at offset 0 (the lines a request/response

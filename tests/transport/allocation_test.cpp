@@ -46,6 +46,9 @@ TEST(HotPath, OfferClaimAndPollAllocateNothing) {
       claim->commit();
       ASSERT_TRUE(sub.poll(handler, 16));
     }
+    // The spsc/mpsc subscription found a backlog and reads behind a lead:
+    // the rest comes once the publisher has stopped for a few polls.
+    for (int i = 0; i < 100 && got < 64u + 10'000u * 96u; ++i) ASSERT_TRUE(sub.poll(handler, 1000));
     EXPECT_EQ(allocations.load() - before, 0) << kind;
     EXPECT_EQ(got, 64u + 10'000u * 96u) << kind;
     boost::interprocess::shared_memory_object::remove(("sluice-" + name + kind).c_str());
