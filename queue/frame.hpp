@@ -169,12 +169,37 @@ class FrameView {
   std::int32_t length_ = 0;
 };
 
+inline bool is_known_type(std::uint16_t type) noexcept {
+  return type >= static_cast<std::uint16_t>(FrameType::MIN) &&
+         type <= static_cast<std::uint16_t>(FrameType::MAX);
+}
+
 // Validates a frame whose length word was already loaded (acquire) as
-// `length`, with `room_bytes` from the frame to the region's end.
-std::expected<FrameView, FrameError> check_loaded_frame(const std::byte* frame,
-                                                        std::int32_t length,
-                                                        std::size_t room_bytes,
-                                                        std::size_t max_frame_bytes) noexcept;
+// `length`, with `room_bytes` from the frame to the region's end. The rest
+// of the header is only trusted after these checks pass. Inline: every
+// ring's consumer runs it once per frame, on the latency path.
+inline std::expected<FrameView, FrameError> check_loaded_frame(const std::byte* frame,
+                                                               std::int32_t length,
+                                                               std::size_t room_bytes,
+                                                               std::size_t max_frame_bytes) noexcept {
+  if (length == 0) return std::unexpected(FrameError::NotCommitted);
+  if (length < 0) {
+    // Padding: its extent is -length and it must end inside the region.
+    const auto pad = static_cast<std::size_t>(-static_cast<std::int64_t>(length));
+    if (pad < frame_alignment) return std::unexpected(FrameError::TooShort);
+    if (pad % frame_alignment != 0) return std::unexpected(FrameError::Misaligned);
+    if (pad > room_bytes) return std::unexpected(FrameError::PastRegion);
+    return FrameView(frame, length);
+  }
+  const auto bytes = static_cast<std::size_t>(length);
+  if (bytes < frame_header_bytes) return std::unexpected(FrameError::TooShort);
+  if (bytes > max_frame_bytes) return std::unexpected(FrameError::TooLong);
+  if (align_frame(bytes) > room_bytes) return std::unexpected(FrameError::PastRegion);
+  FrameView view(frame, length);
+  if (!is_known_type(view.header().type()) || view.type() == FrameType::Pad)
+    return std::unexpected(FrameError::BadType);
+  return view;
+}
 
 // Validates the frame at `offset` of `region` (acquire-loading its length)
 // without trusting anything in it. `max_frame_bytes` bounds a data frame;

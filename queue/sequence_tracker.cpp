@@ -27,16 +27,10 @@ bool SequenceTracker::is_held(std::uint64_t seq) const noexcept {
   return seq > next_ && seq <= highest_seen_ && arrival_ns_[slot_of(seq)] != 0;
 }
 
-Verdict SequenceTracker::on_arrival(std::uint64_t seq, std::uint64_t now_ns) noexcept {
+Verdict SequenceTracker::on_arrival_out_of_order(std::uint64_t seq, std::uint64_t now_ns) noexcept {
   using K = Verdict::Kind;
-  // seq 0 is never sent; the last value would overflow next_.
   if (seq == 0 || seq == std::numeric_limits<std::uint64_t>::max()) return {K::Invalid};
   if (seq < next_) return {K::Duplicate};
-  if (seq == next_) {
-    ++next_;
-    if (seq > highest_seen_) highest_seen_ = seq;
-    return {K::Deliver};
-  }
   if (arrival_ns_.empty()) {
     const SeqRange lost{next_, seq - 1};
     next_ = seq + 1;

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -50,7 +51,16 @@ class SequenceTracker {
   SequenceTracker(std::uint64_t initial_seq, std::size_t window_frames,
                   std::uint64_t gap_timeout_ns);
 
-  Verdict on_arrival(std::uint64_t seq, std::uint64_t now_ns) noexcept;
+  Verdict on_arrival(std::uint64_t seq, std::uint64_t now_ns) noexcept {
+    // The next seq, in order: every frame on a healthy stream, kept inline.
+    // seq 0 is never sent; the last value would overflow next_.
+    if (seq == next_ && seq != 0 && seq != std::numeric_limits<std::uint64_t>::max()) {
+      ++next_;
+      if (seq > highest_seen_) highest_seen_ = seq;
+      return {Verdict::Kind::Deliver};
+    }
+    return on_arrival_out_of_order(seq, now_ns);
+  }
 
   // After Deliver (or expire), the next held seq that is now in order.
   std::optional<std::uint64_t> pop_ready() noexcept;
@@ -69,6 +79,7 @@ class SequenceTracker {
   std::size_t slot_of(std::uint64_t seq) const noexcept { return seq % arrival_ns_.size(); }
 
  private:
+  Verdict on_arrival_out_of_order(std::uint64_t seq, std::uint64_t now_ns) noexcept;
   bool is_held(std::uint64_t seq) const noexcept;
 
   std::uint64_t next_;

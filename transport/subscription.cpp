@@ -112,10 +112,7 @@ std::uint64_t Subscription::position() const noexcept {
   return std::visit([](const auto& ring) { return ring.position(); }, ring_);
 }
 
-SessionState& Subscription::session_for(const queue::FrameView& f) noexcept {
-  if (last_session_ && last_session_->session_id == f.session_id() &&
-      last_session_->stream_id == f.stream_id())
-    return *last_session_;
+SessionState& Subscription::find_or_add_session(const queue::FrameView& f) noexcept {
   for (auto& s : sessions_)
     if (s.session_id == f.session_id() && s.stream_id == f.stream_id()) return *(last_session_ = &s);
   // A new session: a (re)started publisher. Keep the table bounded by
@@ -130,9 +127,8 @@ SessionState& Subscription::session_for(const queue::FrameView& f) noexcept {
   return *(last_session_ = &sessions_.back());
 }
 
-Subscription::Accept Subscription::accept(const queue::FrameView& f) noexcept {
-  SessionState& s = session_for(f);
-  const auto verdict = s.tracker.on_arrival(f.seq(), 0);
+Subscription::Accept Subscription::accept_after(SessionState& s, const queue::FrameView& f,
+                                               queue::Verdict verdict) noexcept {
   switch (verdict.kind) {
     case queue::Verdict::Kind::Deliver: break;
     case queue::Verdict::Kind::LostBefore:
