@@ -24,11 +24,11 @@
 // lines the producer is still filling, and both sides then slow to one
 // line transfer per frame (measured on the 2-vCPU VM: 20-25 M msgs/s for
 // a reader whose handler does little, against 80 M and more for one that
-// lags). So once a poll finds a backlog (more than one frame), the
+// lags). So once a poll finds a backlog (stream_backlog_frames), the
 // consumer reads only when the producers' tail is a lead ahead of it or
-// has stopped moving for a few polls; meanwhile poll() returns 0. Request
-// and response traffic (one frame per poll) never enters this mode; a
-// message that follows a stream waits at most those few polls.
+// has stopped moving for a couple of polls; meanwhile poll() returns 0.
+// Request/response traffic (a few frames per poll) never enters this
+// mode; a message that follows a stream waits at most those polls.
 // Ordering edges:
 //  A1     acquire of each length word (queue/frame.hpp).
 //  R2/A2  head is stored (release) after the frames below it were read and
@@ -56,10 +56,12 @@ class RingConsumer {
   // Released bytes are handed back once this fraction of the ring is
   // pending, or sooner when a poll finds nothing.
   static constexpr std::size_t release_batch_fraction = 4;
-  // Streaming: read once the producers are this far ahead (at most a
-  // quarter of the ring), or once their tail stood still for this many polls.
+  // Streaming starts when a poll finds this many frames (request/response
+  // bursts stay below it); then read once the producers are a lead ahead
+  // (at most a quarter of the ring) or their tail stood still this many polls.
+  static constexpr std::size_t stream_backlog_frames = 8;
   static constexpr std::size_t stream_lead_max_bytes = 32 * 1024;
-  static constexpr std::uint32_t stream_end_polls = 4;
+  static constexpr std::uint32_t stream_end_polls = 2;
 
   // Resumes at the head published in the region's trailer.
   RingConsumer(std::span<std::byte> region, RingGeometry geometry,
@@ -181,7 +183,7 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
         follows_restart_ == FollowsRestart::yes && !view->is_padding() ? view->header().flags() : 0;
     position = next_frame_position(position, align_frame(view->frame_bytes()), flags);
   }
-  if (delivered > 1) streaming_ = true;
+  if (delivered >= stream_backlog_frames) streaming_ = true;
   const bool idle = position == position_;
   position_ = position;
   if (position_ != released_ &&

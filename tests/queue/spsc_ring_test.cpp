@@ -18,6 +18,10 @@ struct SpscRingTest : ::testing::Test {
   std::vector<std::byte> region = std::vector<std::byte>(ring_required_bytes(small.capacity_bytes));
   SpscRing ring{region, small};
 
+  void use_geometry(RingGeometry geometry) {
+    region.assign(ring_required_bytes(geometry.capacity_bytes), std::byte{0});
+    ring = SpscRing(region, geometry);
+  }
   std::vector<std::uint64_t> drain(std::size_t limit = 1000) {
     std::vector<std::uint64_t> seqs;
     auto n = ring.poll([&](const FrameView& f) { seqs.push_back(f.seq()); }, limit);
@@ -198,34 +202,51 @@ TEST_F(SpscRingTest, MisalignedHeadInSharedMemoryIsReportedNotRead) {
 // Streaming (RingConsumer): a consumer that found a backlog leaves newer
 // frames alone while the producer is less than a lead ahead and still
 // writing; it reads them once the producer stops or gets a lead ahead.
+// A 4 KiB ring: its lead (a quarter) is sixteen 64-byte frames, and a
+// backlog of eight stays below the quarter-ring release (which would let
+// the producer restart the lap).
+constexpr RingGeometry four_k{.capacity_bytes = 4096, .max_frame_bytes = 128};
+constexpr std::uint64_t backlog = RingConsumer::stream_backlog_frames;
+
 TEST_F(SpscRingTest, ConsumerThatFoundABacklogReadsTheNextFrameOnceTheProducerStops) {
-  for (std::uint64_t s = 1; s <= 3; ++s) offer_seq(s);
-  EXPECT_EQ(drain().size(), 3u) << "a backlog: the consumer now reads behind a lead";
-  offer_seq(4);
+  use_geometry(four_k);
+  for (std::uint64_t s = 1; s <= backlog; ++s) offer_seq(s);
+  EXPECT_EQ(drain().size(), backlog) << "a backlog: the consumer now reads behind a lead";
+  offer_seq(backlog + 1);
   std::uint32_t empty_polls = 0;
   std::vector<std::uint64_t> got;
   while (got.empty() && empty_polls <= RingConsumer::stream_end_polls) {
     got = drain();
     if (got.empty()) ++empty_polls;
   }
-  EXPECT_EQ(got, (std::vector<std::uint64_t>{4}));
+  EXPECT_EQ(got, (std::vector<std::uint64_t>{backlog + 1}));
   EXPECT_EQ(empty_polls, RingConsumer::stream_end_polls) << "held while the tail might still move";
-  offer_seq(5);
-  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{5})) << "one frame at a time again: read at once";
+  offer_seq(backlog + 2);
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{backlog + 2})) << "the stream ended: read at once";
 }
 
 TEST_F(SpscRingTest, ConsumerThatFoundABacklogReadsAtOnceWhenTheProducerIsALeadAhead) {
-  for (std::uint64_t s = 1; s <= 3; ++s) offer_seq(s);
-  EXPECT_EQ(drain().size(), 3u);
-  // The lead is a quarter of this small ring: four 64-byte frames.
-  for (std::uint64_t s = 4; s <= 7; ++s) offer_seq(s);
-  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{4, 5, 6, 7}));
+  use_geometry(four_k);
+  for (std::uint64_t s = 1; s <= backlog; ++s) offer_seq(s);
+  EXPECT_EQ(drain().size(), backlog);
+  std::vector<std::uint64_t> want;
+  for (std::uint64_t s = backlog + 1; s <= backlog + 16; ++s) {
+    offer_seq(s);
+    want.push_back(s);
+  }
+  EXPECT_EQ(drain(), want);
 }
 
-TEST_F(SpscRingTest, OneFrameAtATimeIsNeverHeldBack) {
-  for (std::uint64_t s = 1; s <= 100; ++s) {
-    offer_seq(s);
-    ASSERT_EQ(drain(), (std::vector<std::uint64_t>{s}));
+TEST_F(SpscRingTest, RequestResponseBurstsAreNeverHeldBack) {
+  use_geometry(four_k);
+  std::uint64_t seq = 1;
+  for (std::uint64_t burst = 1; burst < backlog; ++burst) {
+    std::vector<std::uint64_t> want;
+    for (std::uint64_t i = 0; i < burst; ++i, ++seq) {
+      offer_seq(seq);
+      want.push_back(seq);
+    }
+    ASSERT_EQ(drain(), want) << "a burst of " << burst;
   }
 }
 
