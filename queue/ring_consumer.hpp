@@ -26,7 +26,9 @@
 // a reader whose handler does little, against 80 M and more for one that
 // lags). So once a poll finds a backlog (stream_backlog_frames), the
 // consumer reads only when the producers' tail is a lead ahead of it or
-// has stopped moving for a couple of polls; meanwhile poll() returns 0.
+// has stopped moving for stream_end_polls polls (two were too few when
+// the host put the vCPUs far apart: the producer, slowed by the reader,
+// looked stopped); meanwhile poll() returns 0.
 // Request/response traffic (a few frames per poll) never enters this
 // mode; a message that follows a stream waits at most those polls.
 // Ordering edges:
@@ -61,7 +63,7 @@ class RingConsumer {
   // (at most a quarter of the ring) or their tail stood still this many polls.
   static constexpr std::size_t stream_backlog_frames = 8;
   static constexpr std::size_t stream_lead_max_bytes = 32 * 1024;
-  static constexpr std::uint32_t stream_end_polls = 2;
+  static constexpr std::uint32_t stream_end_polls = 8;
 
   // Resumes at the head published in the region's trailer.
   RingConsumer(std::span<std::byte> region, RingGeometry geometry,
