@@ -169,7 +169,11 @@ std::expected<std::size_t, Error> Subscription::when_idle_slow() noexcept {
         std::chrono::nanoseconds(options.stale_claim_timeout).count());
     if (mpsc->unblock_stale_claim(shm::monotonic_ns(), timeout_ns)) counters_.add(Counter::stale_claims);
   }
-  if (!spinning || idle_polls_ % liveness_check_every == 0) {
+  const auto has_data = [&] { return std::visit([](auto& ring) { return ring.has_data(); }, ring_); };
+  // A poll also comes back empty while a streaming reader waits for its
+  // lead (RingConsumer): the end of a publisher is news only once every
+  // frame it committed has been read.
+  if ((!spinning || idle_polls_ % liveness_check_every == 0) && !has_data()) {
     switch (shm::publisher_state(descriptor, options.publisher_timeout)) {
       case shm::PublisherState::Gone: return std::unexpected(Error::PublisherGone);
       case shm::PublisherState::Closed:
@@ -178,8 +182,7 @@ std::expected<std::size_t, Error> Subscription::when_idle_slow() noexcept {
       default: break;
     }
   }
-  waiter_.idle([&] { return std::visit([](auto& ring) { return ring.has_data(); }, ring_); },
-               max_idle_sleep);
+  waiter_.idle(has_data, max_idle_sleep);
   return 0;
 }
 

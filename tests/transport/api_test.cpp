@@ -213,6 +213,33 @@ TEST_F(ApiTest, ClosedPublisherIsReportedAfterItsLastMessage) {
   EXPECT_EQ(got, 1u);
 }
 
+// A subscription that found a backlog reads behind a lead and its polls
+// come back empty for a while (RingConsumer): a publisher that closes
+// right after a stream is still reported only after its last message.
+// wait=yield checks liveness on every empty poll.
+TEST_F(ApiTest, ClosedPublisherAfterAStreamIsReportedAfterItsLastMessage) {
+  auto sub = ctx.subscription(uri("wait=yield"));
+  constexpr std::size_t stream = 100;
+  {
+    auto pub = ctx.publication(uri("wait=yield"));
+    for (std::size_t i = 0; i < 20; ++i) ASSERT_TRUE(pub.offer(bytes(8)));
+    std::size_t first = 0;
+    while (first == 0) {
+      auto n = sub.poll([&](const Message&) { ++first; }, 256);
+      ASSERT_TRUE(n);
+    }
+    ASSERT_EQ(first, 20u) << "a backlog: the subscription now reads behind a lead";
+    for (std::size_t i = 20; i < stream; ++i) ASSERT_TRUE(pub.offer(bytes(8)));
+  }
+  std::size_t got = 20;
+  std::expected<std::size_t, Error> r;
+  for (int i = 0; i < 100'000 && (r = sub.poll([&](const Message&) { ++got; }, 256)); ++i) {
+  }
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), Error::Closed);
+  EXPECT_EQ(got, stream);
+}
+
 TEST_F(ApiTest, MpscClaimOfADeadProducerIsSkippedAfterTheTimeout) {
   Context fast(ContextOptions{.stale_claim_timeout = std::chrono::milliseconds(20)});
   auto dead = fast.publication(uri("kind=mpsc"));
