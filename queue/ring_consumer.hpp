@@ -148,10 +148,15 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
   if (streaming_ && waits_for_lead()) return 0;
   std::uint64_t position = position_;
   std::size_t delivered = 0;
-  // At most one lap per call: a producer is never more than capacity bytes
-  // ahead of the head it last saw, so only corrupt memory (say, a lap of
-  // padding frames) could lead further, and around forever.
-  while (delivered < limit && position - position_ < geometry_.capacity_bytes) {
+  // Never a lap past what was handed back: a producer writes below
+  // released_ + capacity only, and the bytes from there on are this lap's
+  // frames that were read but not yet zeroed. Bounding by position_ instead
+  // let a reader that had read frames it had not released yet, facing a
+  // completely full ring, take the frame one lap old at the producer's tail
+  // for a new one (seen with 4 KB messages: one per 2-4 M). The bound also
+  // stops corrupt memory (a lap of padding frames) from leading around
+  // forever.
+  while (delivered < limit && position - released_ < geometry_.capacity_bytes) {
     std::byte* frame = at(position);
     const std::int32_t length = load_length_acquire(frame);  // A1
     if (position == position_) {

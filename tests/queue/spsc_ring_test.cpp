@@ -148,6 +148,20 @@ TEST_F(SpscRingTest, StaleBytesFromThePreviousLapAreNeverReadAsFrames) {
   }
 }
 
+// The ring is full up to the head the consumer last handed back, and the
+// consumer has read frames since that it has not handed back: the word at
+// the producer's tail is then a frame of this lap already read, not zeroed
+// yet. The consumer must stop there rather than take it for a new one.
+TEST_F(SpscRingTest, ConsumerStopsALapPastWhatItHandedBackOnAFullRing) {
+  const std::uint64_t per_lap = small.capacity_bytes / frame_bytes_for(8);
+  for (std::uint64_t s = 1; s <= per_lap; ++s) offer_seq(s);
+  EXPECT_FALSE(ring.offer(std::vector<std::byte>(8), {.seq = per_lap + 1})) << "full";
+  EXPECT_EQ(drain(3), (std::vector<std::uint64_t>{1, 2, 3})) << "read, below the release batch";
+  std::vector<std::uint64_t> rest;
+  for (std::uint64_t s = 4; s <= per_lap; ++s) rest.push_back(s);
+  EXPECT_EQ(drain(), rest) << "and not frame 1 again";
+}
+
 TEST_F(SpscRingTest, AbortedClaimIsNeverDelivered) {
   auto claim = ring.try_claim(16);
   ASSERT_TRUE(claim);
