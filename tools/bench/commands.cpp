@@ -24,29 +24,30 @@ RunSettings throughput_settings(const BenchOptions& o) {
   return {.size_bytes = o.size_bytes, .warmup = o.throughput_warmup, .count = o.throughput_count};
 }
 
-// --repeat K: of K runs, the one with the median key metric, and the spread.
-PingResult median_ping(std::vector<PingResult> runs) {
-  std::vector<double> p50s;
-  for (const auto& r : runs) p50s.push_back(static_cast<double>(r.rtt.p50_ns));
-  Spread spread = Spread::of(p50s);
-  auto median = std::find_if(runs.begin(), runs.end(), [&](const PingResult& r) {
-    return static_cast<double>(r.rtt.p50_ns) == spread.median;
-  });
-  PingResult result = std::move(*median);
-  result.p50_spread = std::move(spread);
+// --repeat K: of K runs, the one with the median `key` (the lower median,
+// an actual run), carrying the spread of `key` in its `spread_field`.
+template <class Result>
+Result median_run(std::vector<Result> runs, double (*key)(const Result&),
+                  Spread Result::*spread_field) {
+  std::vector<double> values;
+  for (const auto& r : runs) values.push_back(key(r));
+  Spread spread = Spread::of(values);
+  auto median = std::find_if(runs.begin(), runs.end(),
+                             [&](const Result& r) { return key(r) == spread.median; });
+  Result result = std::move(*median);
+  result.*spread_field = std::move(spread);
   return result;
 }
 
+double p50_of(const PingResult& r) { return static_cast<double>(r.rtt.p50_ns); }
+double msgs_per_s_of(const ThroughputResult& r) { return r.msgs_per_s; }
+
+PingResult median_ping(std::vector<PingResult> runs) {
+  return median_run(std::move(runs), p50_of, &PingResult::p50_spread);
+}
+
 ThroughputResult median_throughput(std::vector<ThroughputResult> runs) {
-  std::vector<double> rates;
-  for (const auto& r : runs) rates.push_back(r.msgs_per_s);
-  Spread spread = Spread::of(rates);
-  auto median = std::find_if(runs.begin(), runs.end(), [&](const ThroughputResult& r) {
-    return r.msgs_per_s == spread.median;
-  });
-  ThroughputResult result = *median;
-  result.msgs_spread = std::move(spread);
-  return result;
+  return median_run(std::move(runs), msgs_per_s_of, &ThroughputResult::msgs_spread);
 }
 
 PingResult repeated_ping(BenchRunner& runner, const SelectedTransport& t, const RunSettings& s,
