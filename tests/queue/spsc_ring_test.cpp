@@ -251,6 +251,38 @@ TEST_F(SpscRingTest, ConsumerThatFoundABacklogReadsAtOnceWhenTheProducerIsALeadA
   EXPECT_EQ(drain(), want);
 }
 
+TEST_F(SpscRingTest, ConsumerTakingOneFrameAPollEntersTheLeadModeToo) {
+  use_geometry(four_k);
+  for (std::uint64_t s = 1; s <= backlog; ++s) offer_seq(s);
+  for (std::uint64_t s = 1; s <= backlog; ++s)
+    ASSERT_EQ(drain(1), (std::vector<std::uint64_t>{s})) << "no empty poll in between";
+  offer_seq(backlog + 1);
+  EXPECT_TRUE(drain(1).empty()) << "a backlog was read, a frame a poll: held like a batch";
+  EXPECT_EQ(drain_count(1), (std::vector<std::uint64_t>{backlog + 1}));
+}
+
+TEST_F(SpscRingTest, ConsumerReadsUpToTheTailThatGaveTheLeadWithoutWaitingAgain) {
+  use_geometry(four_k);
+  for (std::uint64_t s = 1; s <= backlog; ++s) offer_seq(s);
+  EXPECT_EQ(drain().size(), backlog);
+  for (std::uint64_t s = backlog + 1; s <= backlog + 16; ++s) offer_seq(s);
+  // The first poll sees the lead; every later one reads on below that tail,
+  // although what is left there is less than a lead.
+  for (std::uint64_t s = backlog + 1; s <= backlog + 16; ++s)
+    ASSERT_EQ(drain(1), (std::vector<std::uint64_t>{s}));
+}
+
+TEST_F(SpscRingTest, RequestResponseBurstsReadAFrameAPollAreNeverHeldBack) {
+  use_geometry(four_k);
+  std::uint64_t seq = 1;
+  for (std::uint64_t burst = 1; burst < backlog; ++burst) {
+    for (std::uint64_t i = 0; i < burst; ++i) offer_seq(seq + i);
+    for (std::uint64_t i = 0; i < burst; ++i, ++seq)
+      ASSERT_EQ(drain(1), (std::vector<std::uint64_t>{seq})) << "a burst of " << burst;
+    ASSERT_TRUE(drain(1).empty()) << "the reply's wait: an empty poll ends the run";
+  }
+}
+
 TEST_F(SpscRingTest, RequestResponseBurstsAreNeverHeldBack) {
   use_geometry(four_k);
   std::uint64_t seq = 1;
@@ -261,6 +293,7 @@ TEST_F(SpscRingTest, RequestResponseBurstsAreNeverHeldBack) {
       want.push_back(seq);
     }
     ASSERT_EQ(drain(), want) << "a burst of " << burst;
+    ASSERT_TRUE(drain().empty()) << "the reply's wait: an empty poll ends the run";
   }
 }
 
