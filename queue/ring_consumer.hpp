@@ -26,7 +26,7 @@
 // a reader whose handler does little, against 80 M and more for one that
 // lags). So once it has read a backlog (stream_backlog_frames) with no
 // empty poll in between, in one poll or in several (a reader polling one
-// to seven frames at a time fell into the lock-step too: 21-28 M), the
+// to seven frames at a time fell into the lock-step too: 8-31 M), the
 // consumer reads only when the producers' tail is a lead ahead of it or
 // has stopped moving for stream_end_polls polls (two were too few when
 // the host put the vCPUs far apart: the producer, slowed by the reader,
