@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/queue/poll_seqs.hpp"
+
 namespace sluice::queue {
 namespace {
 
@@ -17,12 +19,7 @@ struct MpscRingTest : ::testing::Test {
   std::vector<std::byte> region = std::vector<std::byte>(ring_required_bytes(small.capacity_bytes));
   MpscRing ring{region, small};
 
-  std::vector<std::uint64_t> drain(std::size_t limit = 1000) {
-    std::vector<std::uint64_t> seqs;
-    auto n = ring.poll([&](const FrameView& f) { seqs.push_back(f.seq()); }, limit);
-    EXPECT_TRUE(n);
-    return seqs;
-  }
+  std::vector<std::uint64_t> drain(std::size_t limit = 1000) { return test::poll_seqs(ring, limit); }
 };
 
 TEST_F(MpscRingTest, ConcurrentClaimsCommitInAnyOrderAndAreReadInClaimOrder) {

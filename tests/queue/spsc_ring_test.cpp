@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/queue/poll_seqs.hpp"
+
 namespace sluice::queue {
 namespace {
 
@@ -22,12 +24,7 @@ struct SpscRingTest : ::testing::Test {
     region.assign(ring_required_bytes(geometry.capacity_bytes), std::byte{0});
     ring = SpscRing(region, geometry);
   }
-  std::vector<std::uint64_t> drain(std::size_t limit = 1000) {
-    std::vector<std::uint64_t> seqs;
-    auto n = ring.poll([&](const FrameView& f) { seqs.push_back(f.seq()); }, limit);
-    EXPECT_TRUE(n);
-    return seqs;
-  }
+  std::vector<std::uint64_t> drain(std::size_t limit = 1000) { return test::poll_seqs(ring, limit); }
   // Polls until `count` frames came, or until a poll more than the consumer
   // waits for a streaming producer found none (RingConsumer).
   std::vector<std::uint64_t> drain_count(std::size_t count) {
@@ -365,9 +362,7 @@ TEST_F(SpscRingTest, ConsumerAttachedBeforeTheRestartFindsTheNewLap) {
   offer_seq(3, 64);
   SpscRing attached(region, small);  // resumes at the published head, 96
   EXPECT_TRUE(attached.has_data());
-  std::vector<std::uint64_t> seqs;
-  ASSERT_TRUE(attached.poll([&](const FrameView& f) { seqs.push_back(f.seq()); }, 10));
-  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{2, 3}));
+  EXPECT_EQ(test::poll_seqs(attached, 10), (std::vector<std::uint64_t>{2, 3}));
 }
 
 TEST_F(SpscRingTest, RandomBurstsAndDrainsKeepOrderAcrossRestarts) {
