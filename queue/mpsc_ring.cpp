@@ -31,12 +31,15 @@ std::expected<Claim, RingError> MpscRing::try_claim(std::size_t payload_bytes) n
     const std::size_t to_end = capacity - (tail & mask_);
     padding = frame_bytes > to_end ? to_end : 0;
     const std::uint64_t end = tail + padding + frame_bytes;
-    // Relaxed: a stale cached head only under-estimates the room.
-    std::uint64_t head = head_cache.load(std::memory_order_relaxed);
+    // A stale cached head only under-estimates the room. Acquire/release
+    // (free on x86): the producer that cached head acquired it from the
+    // consumer (A2), and this one must inherit that edge, or its writes
+    // race the consumer's zeroing below head (TSan saw it).
+    std::uint64_t head = head_cache.load(std::memory_order_acquire);
     if (end - head > capacity) {
       head = consumer_position();  // A2: pairs with R2 in RingConsumer::release()
       if (end - head > capacity) return std::unexpected(RingError::BackPressured);
-      head_cache.store(head, std::memory_order_relaxed);
+      head_cache.store(head, std::memory_order_release);
     }
     if (tail_word.compare_exchange_weak(tail, end, std::memory_order_acq_rel,
                                         std::memory_order_acquire))
