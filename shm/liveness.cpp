@@ -20,23 +20,54 @@ bool process_exists(std::uint64_t pid) noexcept {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-std::optional<std::uint32_t> attach_publisher(SegmentDescriptor& d, bool exclusive,
-                                              std::uint64_t* owner) noexcept {
-  const auto current = shared(d.publisher_pid).load(std::memory_order_acquire);
-  if (exclusive && current != 0 && process_exists(current) &&
-      shared(d.closed).load(std::memory_order_acquire) == 0) {
-    *owner = current;
-    return std::nullopt;
+namespace {
+
+std::uint64_t self_pid() noexcept { return static_cast<std::uint64_t>(::getpid()); }
+
+// Takes `slot` if it is free or its holder is dead; else *holder = the live pid.
+bool take_slot(std::uint64_t& slot, std::uint64_t* holder) noexcept {
+  auto word = shared(slot);
+  std::uint64_t current = word.load(std::memory_order_acquire);
+  while (current == 0 || !process_exists(current)) {
+    if (word.compare_exchange_weak(current, self_pid(), std::memory_order_seq_cst)) return true;
   }
+  *holder = current;
+  return false;
+}
+
+// Frees the slots of killed publishers. Their frames are in the ring or
+// were abandoned (mpsc stale claims); once another publisher attaches, a
+// dead one must not turn that publisher's later clean close into Gone.
+void reclaim_dead_slots(SegmentDescriptor& d) noexcept {
+  for (auto& slot : d.publisher_pids) {
+    auto word = shared(slot);
+    std::uint64_t pid = word.load(std::memory_order_acquire);
+    if (pid != 0 && !process_exists(pid))
+      word.compare_exchange_strong(pid, 0, std::memory_order_seq_cst);
+  }
+}
+
+}  // namespace
+
+std::expected<std::uint32_t, PublisherRefusal> attach_publisher(SegmentDescriptor& d,
+                                                                bool exclusive) noexcept {
+  // Heartbeat first: a subscriber that sees our pid must not judge it by a
+  // heartbeat left from an earlier publisher long ago.
+  heartbeat(d);
+  std::uint64_t holder = 0;
+  if (exclusive) {
+    if (!take_slot(d.publisher_pids[0], &holder)) return std::unexpected(PublisherRefusal{holder});
+  } else {
+    reclaim_dead_slots(d);
+    bool taken = false;
+    for (auto& slot : d.publisher_pids)
+      if ((taken = take_slot(slot, &holder))) break;
+    if (!taken) return std::unexpected(PublisherRefusal{0});
+  }
+  shared(d.closed).store(0, std::memory_order_release);
   // Each incarnation draws a fresh session id so subscribers restart their
   // sequence tracking instead of taking seq 1 for a duplicate.
-  const std::uint32_t session = shared(d.next_session_id).fetch_add(1, std::memory_order_relaxed);
-  shared(d.session_id).store(session, std::memory_order_relaxed);
-  shared(d.closed).store(0, std::memory_order_relaxed);
-  shared(d.publishers_attached).fetch_add(1, std::memory_order_relaxed);
-  shared(d.heartbeat_ns).store(monotonic_ns(), std::memory_order_relaxed);
-  shared(d.publisher_pid).store(static_cast<std::uint64_t>(::getpid()), std::memory_order_release);
-  return session;
+  return shared(d.next_session_id).fetch_add(1, std::memory_order_relaxed);
 }
 
 bool attach_subscriber(SegmentDescriptor& d, std::uint64_t* owner) noexcept {
@@ -61,21 +92,36 @@ void heartbeat(SegmentDescriptor& d) noexcept {
   shared(d.heartbeat_ns).store(monotonic_ns(), std::memory_order_relaxed);
 }
 
-void detach_publisher(SegmentDescriptor& d, std::uint64_t last_seq) noexcept {
+void detach_publisher(SegmentDescriptor& d, std::uint32_t session_id,
+                      std::uint64_t last_seq) noexcept {
+  for (auto& slot : d.publisher_pids) {
+    std::uint64_t self = self_pid();
+    if (shared(slot).compare_exchange_strong(self, 0, std::memory_order_seq_cst)) break;
+  }
+  // seq_cst, with the frees above: of two publishers leaving together, at
+  // least one sees both slots free, so a clean close is never missed.
+  for (auto& slot : d.publisher_pids)
+    if (shared(slot).load(std::memory_order_seq_cst) != 0) return;
+  shared(d.final_session_id).store(session_id, std::memory_order_relaxed);
   shared(d.final_seq).store(last_seq, std::memory_order_relaxed);
-  // The last of several mpsc publishers closes the channel; one of them
-  // leaving does not. Release: final_seq before closed.
-  if (shared(d.publishers_attached).fetch_sub(1, std::memory_order_acq_rel) == 1)
-    shared(d.closed).store(1, std::memory_order_release);
+  // Release: the final session and seq before closed.
+  shared(d.closed).store(1, std::memory_order_release);
 }
 
 PublisherState publisher_state(const SegmentDescriptor& d,
                                std::chrono::nanoseconds stale_after) noexcept {
   auto& desc = const_cast<SegmentDescriptor&>(d);
-  const auto pid = shared(desc.publisher_pid).load(std::memory_order_acquire);
-  if (pid == 0) return PublisherState::None;
   if (shared(desc.closed).load(std::memory_order_acquire) != 0) return PublisherState::Closed;
-  if (!process_exists(pid)) return PublisherState::Gone;
+  bool attached = false;
+  bool alive = false;
+  for (auto& slot : desc.publisher_pids) {
+    const auto pid = shared(slot).load(std::memory_order_acquire);
+    if (pid == 0) continue;
+    attached = true;
+    if ((alive = process_exists(pid))) break;
+  }
+  if (!attached) return PublisherState::None;
+  if (!alive) return PublisherState::Gone;
   const auto beat = shared(desc.heartbeat_ns).load(std::memory_order_relaxed);
   const auto now = monotonic_ns();
   if (now > beat && now - beat > static_cast<std::uint64_t>(stale_after.count()))

@@ -2,8 +2,9 @@
 //
 // Layout (frozen per layout_version; offsets pinned below):
 //   line 0   identity, written once by the creator, magic last
-//   line 4   publisher liveness, written by the current publisher
+//   line 4   publisher liveness, written by the publishers
 //   line 8   wake-up word for blocking readers
+//   line 12  the publishers' pids, one slot per attached publication
 // The ring region follows at ring_offset (4 KiB, page aligned).
 // Incompatible change = any field moved, resized or re-interpreted: bump
 // layout_version. Readers refuse any other version.
@@ -18,7 +19,9 @@
 namespace sluice::shm {
 
 inline constexpr std::uint64_t segment_magic = 0x3130454349554c53ull;  // "SLUICE01"
-inline constexpr std::uint32_t segment_layout_version = 1;
+inline constexpr std::uint32_t segment_layout_version = 2;
+// Publications attached to one channel at once (an mpsc channel's producers).
+inline constexpr std::size_t max_publishers = 32;
 inline constexpr std::size_t ring_offset = 4096;
 
 enum class RingKind : std::uint32_t { Spsc = 1, Mpsc = 2, Broadcast = 3 };
@@ -37,33 +40,35 @@ struct alignas(64) SegmentDescriptor {
   std::uint32_t stream_id;
   std::uint32_t reserved0;
   std::byte pad0[256 - 64];
-  // --- liveness (current publisher) ---
-  std::uint64_t publisher_pid;       // 0 = none attached
-  std::uint64_t heartbeat_ns;        // CLOCK_MONOTONIC of the last heartbeat
-  std::uint32_t session_id;          // current publisher incarnation
+  // --- liveness (every publisher) ---
+  std::uint64_t heartbeat_ns;        // CLOCK_MONOTONIC of the last heartbeat of any publisher
   std::uint32_t next_session_id;     // counter the next publisher draws from
-  std::uint32_t closed;              // publisher closed the stream cleanly
-  std::uint32_t publishers_attached; // mpsc: publications open now (killed ones stay counted)
+  std::uint32_t closed;              // the last attached publisher closed the stream cleanly
   std::uint64_t subscriber_pid;      // spsc/mpsc: the one attached subscriber, 0 = none
   std::uint64_t final_seq;           // last seq of the session that closed (valid with closed)
-  std::byte pad1[256 - 48];
+  std::uint32_t final_session_id;    // that session
+  std::uint32_t reserved1;
+  std::byte pad1[256 - 40];
   // --- blocking wait ---
   std::uint32_t wake_word;           // futex: bumped by the writer on commit
   std::uint32_t parked_readers;      // readers inside futex_wait
   std::uint32_t wake_enabled;        // a blocking reader attached: writers check parked_readers
   std::uint32_t reserved2;
-  std::byte pad2[1024 - 512 - 16];
+  std::byte pad2[256 - 16];
+  // --- publishers: pid per attached publication, 0 = free; a killed
+  // publisher's pid stays until the next publisher reclaims the slot ---
+  std::uint64_t publisher_pids[max_publishers];
 };
 
 static_assert(std::is_trivially_copyable_v<SegmentDescriptor>);
 static_assert(sizeof(SegmentDescriptor) == 1024);
 static_assert(offsetof(SegmentDescriptor, magic) == 0);
 static_assert(offsetof(SegmentDescriptor, capacity_bytes) == 16);
-static_assert(offsetof(SegmentDescriptor, publisher_pid) == 256);
-static_assert(offsetof(SegmentDescriptor, heartbeat_ns) == 264);
-static_assert(offsetof(SegmentDescriptor, subscriber_pid) == 288);
-static_assert(offsetof(SegmentDescriptor, final_seq) == 296);
+static_assert(offsetof(SegmentDescriptor, heartbeat_ns) == 256);
+static_assert(offsetof(SegmentDescriptor, subscriber_pid) == 272);
+static_assert(offsetof(SegmentDescriptor, final_seq) == 280);
 static_assert(offsetof(SegmentDescriptor, wake_word) == 512);
+static_assert(offsetof(SegmentDescriptor, publisher_pids) == 768);
 static_assert(sizeof(SegmentDescriptor) <= ring_offset);
 
 // A descriptor field as an atomic, in place (fields shared across processes).

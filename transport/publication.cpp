@@ -36,12 +36,14 @@ Publication::Publication(std::shared_ptr<detail::ContextState> context, const Ur
       stream_id_(uri.shm.stream_id),
       max_payload_bytes_(segment_.geometry().max_frame_bytes - queue::frame_header_bytes),
       max_message_bytes_(detail::max_message_bytes(uri.shm, segment_)) {
-  std::uint64_t owner = 0;
   const bool exclusive = segment_.kind() != shm::RingKind::Mpsc;
-  const auto session = shm::attach_publisher(segment_.descriptor(), exclusive, &owner);
-  if (!session)
+  const auto session = shm::attach_publisher(segment_.descriptor(), exclusive);
+  if (!session && session.error().owner_pid != 0)
     throw SetupError(fmt::format("{}: a {} channel has one publisher and pid {} is it", uri_text_,
-                                 shm::to_string(segment_.kind()), owner));
+                                 shm::to_string(segment_.kind()), session.error().owner_pid));
+  if (!session)
+    throw SetupError(fmt::format("{}: an mpsc channel takes at most {} publishers at once", uri_text_,
+                                 shm::max_publishers));
   session_id_ = *session;
   counters_ = context_->counters().allocate(CountersSegment::Role::Publication, uri_text_, stream_id_);
   counters_.set_session(session_id_);
@@ -66,7 +68,7 @@ Publication::Publication(Publication&& other) noexcept
 Publication::~Publication() {
   if (moved_from_) return;
   context_->remove_heartbeat(&segment_.descriptor());
-  shm::detach_publisher(segment_.descriptor(), next_seq_ - 1);
+  shm::detach_publisher(segment_.descriptor(), session_id_, next_seq_ - 1);
   context_->counters().release(counters_);
 }
 

@@ -85,7 +85,7 @@ void Subscription::count_loss_at_close() noexcept {
   if (loss_at_close_counted_) return;
   loss_at_close_counted_ = true;
   auto& d = segment_.descriptor();
-  const auto session = shm::shared(d.session_id).load(std::memory_order_relaxed);
+  const auto session = shm::shared(d.final_session_id).load(std::memory_order_relaxed);
   const auto final_seq = shm::shared(d.final_seq).load(std::memory_order_relaxed);
   for (auto& s : sessions_) {
     if (s.session_id != session) continue;

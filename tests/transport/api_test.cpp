@@ -4,6 +4,7 @@
 
 #include <boost/interprocess/shared_memory_object.hpp>
 #include <numeric>
+#include <optional>
 
 #include "sluice.hpp"
 #include "tests/support/child_process.hpp"
@@ -238,6 +239,42 @@ TEST_F(ApiTest, ClosedPublisherAfterAStreamIsReportedAfterItsLastMessage) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), Error::Closed);
   EXPECT_EQ(got, stream);
+}
+
+TEST_F(ApiTest, MpscChannelIsClosedOnlyWhenItsLastPublisherCloses) {
+  auto sub = ctx.subscription(uri("kind=mpsc&wait=yield"));
+  std::optional<Publication> first(ctx.publication(uri("kind=mpsc")));
+  {
+    auto second = ctx.publication(uri("kind=mpsc"));
+    ASSERT_TRUE(second.offer(bytes(1)));
+  }
+  std::size_t got = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto r = sub.poll([&](const Message&) { ++got; }, 10);
+    ASSERT_TRUE(r) << "one publisher still attached: " << to_string(r.error());
+  }
+  EXPECT_EQ(got, 1u);
+  ASSERT_TRUE(first->offer(bytes(1)));
+  first.reset();
+  std::expected<std::size_t, Error> r;
+  for (int i = 0; i < 100'000 && (r = sub.poll([&](const Message&) { ++got; }, 10)); ++i) {
+  }
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), Error::Closed);
+  EXPECT_EQ(got, 2u);
+}
+
+TEST_F(ApiTest, MpscPublisherBeyondTheLimitIsRefusedWithTheLimit) {
+  std::vector<Publication> pubs;
+  for (std::size_t i = 0; i < shm::max_publishers; ++i) pubs.push_back(ctx.publication(uri("kind=mpsc")));
+  try {
+    (void)ctx.publication(uri("kind=mpsc"));
+    FAIL() << "publisher " << shm::max_publishers + 1 << " attached";
+  } catch (const SetupError& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 32 publishers"), std::string::npos) << e.what();
+  }
+  pubs.pop_back();  // its slot is free again
+  EXPECT_NO_THROW((void)ctx.publication(uri("kind=mpsc")));
 }
 
 TEST_F(ApiTest, MpscClaimOfADeadProducerIsSkippedAfterTheTimeout) {

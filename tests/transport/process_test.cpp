@@ -137,6 +137,51 @@ TEST(ShmProcess, MpscDeliversEveryProducersMessagesInTheirOrder) {
   expect_perfect_delivery(sub, 3 * per_producer, 3);
 }
 
+// Every mpsc publisher holds its own liveness slot: the one that attached
+// last finishing first is not the end of the others (it used to be taken
+// for PublisherGone once its pid was gone).
+TEST(ShmProcess, MpscPublisherThatLeavesFirstDoesNotEndTheOthersStream) {
+  Channel ch("mpsc-leave");
+  const auto uri = ch.uri("kind=mpsc&capacity=64k&max_frame=256&wait=yield");
+  constexpr std::uint64_t per_producer = 5'000;
+  auto sub = start_subscriber(uri, per_producer, small_frames, {"--sessions", "2"});
+  auto slow = start_publisher(uri, per_producer, small_frames, {"--pace-us", "200"});
+  std::this_thread::sleep_for(300ms);  // attached before the fast one
+  auto fast = start_publisher(uri, per_producer, small_frames);
+  expect_clean_exit(fast, 30s);
+  expect_clean_exit(slow, 60s);
+  expect_clean_exit(sub, 60s);
+  EXPECT_EQ(field(sub.output(), "end"), "count") << sub.output();
+  expect_perfect_delivery(sub, 2 * per_producer, 2);
+}
+
+// A killed mpsc publisher is not the end while another one lives; once the
+// survivor closes, the subscriber has everything both committed and then
+// reports the dead one (Gone, not a clean Closed).
+TEST(ShmProcess, KilledMpscPublisherLeavesTheOthersRunning) {
+  Channel ch("mpsc-kill");
+  const auto uri = ch.uri("kind=mpsc&capacity=64k&max_frame=256&wait=yield");
+  constexpr std::uint64_t survivor_count = 20'000;
+  auto sub = start_subscriber(uri, 0, small_frames, {"--until-gone", "--sessions", "2"});
+  auto victim = start_publisher(uri, 0, small_frames, {"--until-killed", "--pace-us", "20"});
+  auto survivor = start_publisher(uri, survivor_count, small_frames, {"--pace-us", "50"});
+  std::this_thread::sleep_for(300ms);
+  victim.kill(SIGKILL);
+  ASSERT_TRUE(victim.wait(5s));
+  CountersReader counters(static_cast<std::uint64_t>(victim.pid()));
+  const auto entries = counters.snapshot();
+  ASSERT_EQ(entries.size(), 1u);
+  const auto committed = entries[0].value(Counter::messages_sent);
+  boost::interprocess::shared_memory_object::remove(counters_segment_name(victim.pid()).c_str());
+  expect_clean_exit(survivor, 60s);
+  expect_clean_exit(sub, 60s);
+  EXPECT_EQ(field(sub.output(), "end"), "publisher-gone") << sub.output();
+  EXPECT_GT(committed, 0u);
+  EXPECT_EQ(number_field(sub.output(), "received"), committed + survivor_count) << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "bad"), 0u) << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "duplicates"), 0u) << sub.output();
+}
+
 TEST(ShmProcess, BroadcastReadersEachGetEveryMessageOrCountItLost) {
   Channel ch("bcast");
   const auto uri = ch.uri("kind=broadcast&capacity=4m&max_frame=256");
