@@ -24,12 +24,14 @@
 // lines the producer is still filling, and both sides then slow to one
 // line transfer per frame (measured on the 2-vCPU VM: 20-25 M msgs/s for
 // a reader whose handler does little, against 80 M and more for one that
-// lags). So once a poll finds a backlog (stream_backlog_frames), the
+// lags). So once it has read a backlog (stream_backlog_frames) with no
+// empty poll in between, in one poll or in several (a reader polling one
+// to seven frames at a time fell into the lock-step too: 8-31 M), the
 // consumer reads only when the producers' tail is a lead ahead of it or
 // has stopped moving for stream_end_polls polls (two were too few when
 // the host put the vCPUs far apart: the producer, slowed by the reader,
 // looked stopped); meanwhile poll() returns 0.
-// Request/response traffic (a few frames per poll) never enters this
+// Request/response traffic (a few frames, then nothing) never enters this
 // mode; a message that follows a stream waits at most those polls.
 // Ordering edges:
 //  A1     acquire of each length word (queue/frame.hpp).
@@ -58,9 +60,10 @@ class RingConsumer {
   // Released bytes are handed back once this fraction of the ring is
   // pending, or sooner when a poll finds nothing.
   static constexpr std::size_t release_batch_fraction = 4;
-  // Streaming starts when a poll finds this many frames (request/response
-  // bursts stay below it); then read once the producers are a lead ahead
-  // (at most a quarter of the ring) or their tail stood still this many polls.
+  // Streaming starts once this many frames were read with no empty poll in
+  // between (request/response bursts stay below it); then read once the
+  // producers are a lead ahead (at most a quarter of the ring) or their tail
+  // stood still this many polls.
   static constexpr std::size_t stream_backlog_frames = 8;
   static constexpr std::size_t stream_lead_max_bytes = 32 * 1024;
   static constexpr std::uint32_t stream_end_polls = 8;
@@ -96,6 +99,10 @@ class RingConsumer {
   // While streaming: whether to leave the frames alone this poll (the
   // producers are less than a lead ahead and still writing).
   bool waits_for_lead() noexcept {
+    // Up to the tail that gave the lead, read without looking again: the
+    // producer stores the tail with every commit, so a reader taking a
+    // few frames per poll would pull that line across once per poll.
+    if (static_cast<std::int64_t>(lead_end_ - position_) > 0) return false;
     // The tail is only a hint here (relaxed): every frame is still read
     // through its own length word.
     const std::uint64_t tail =
@@ -106,9 +113,13 @@ class RingConsumer {
     } else if (still_polls_ < stream_end_polls) {
       ++still_polls_;
     }
-    if (tail - position_ >= lead_bytes_) return false;
+    if (tail - position_ >= lead_bytes_) {
+      lead_end_ = tail;
+      return false;
+    }
     if (still_polls_ < stream_end_polls) return true;
     streaming_ = false;  // the stream ended: read as soon as frames land
+    run_frames_ = 0;
     return false;
   }
   void zero(std::uint64_t from, std::uint64_t to) noexcept;
@@ -135,7 +146,9 @@ class RingConsumer {
   std::size_t lead_bytes_;         // see stream_lead_max_bytes
   std::uint64_t seen_tail_ = 0;    // the producers' tail at the last lead check
   std::uint32_t still_polls_ = 0;  // lead checks since that tail last moved
-  bool streaming_ = false;         // a poll found a backlog and the stream goes on
+  std::uint64_t lead_end_ = 0;     // the tail seen a lead ahead: read up to it
+  std::size_t run_frames_ = 0;     // frames read since a poll last found none
+  bool streaming_ = false;         // a backlog was read and the stream goes on
   FollowsRestart follows_restart_;
 };
 
@@ -190,8 +203,9 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
         follows_restart_ == FollowsRestart::yes && !view->is_padding() ? view->header().flags() : 0;
     position = next_frame_position(position, align_frame(view->frame_bytes()), flags);
   }
-  if (delivered >= stream_backlog_frames) streaming_ = true;
   const bool idle = position == position_;
+  run_frames_ = idle ? 0 : run_frames_ + delivered;
+  if (run_frames_ >= stream_backlog_frames) streaming_ = true;
   position_ = position;
   if (position_ != released_ &&
       (idle || position_ - released_ >= geometry_.capacity_bytes / release_batch_fraction))

@@ -249,6 +249,27 @@ TEST_F(SpscRingTest, ConsumerThatFoundABacklogReadsAtOnceWhenTheProducerIsALeadA
   EXPECT_EQ(drain(), want);
 }
 
+TEST_F(SpscRingTest, ConsumerTakingOneFrameAPollEntersTheLeadModeToo) {
+  use_geometry(four_k);
+  for (std::uint64_t s = 1; s <= backlog; ++s) offer_seq(s);
+  for (std::uint64_t s = 1; s <= backlog; ++s)
+    ASSERT_EQ(drain(1), (std::vector<std::uint64_t>{s})) << "no empty poll in between";
+  offer_seq(backlog + 1);
+  EXPECT_TRUE(drain(1).empty()) << "a backlog was read, a frame a poll: held like a batch";
+  EXPECT_EQ(drain_count(1), (std::vector<std::uint64_t>{backlog + 1}));
+}
+
+TEST_F(SpscRingTest, ConsumerReadsUpToTheTailThatGaveTheLeadWithoutWaitingAgain) {
+  use_geometry(four_k);
+  for (std::uint64_t s = 1; s <= backlog; ++s) offer_seq(s);
+  EXPECT_EQ(drain().size(), backlog);
+  for (std::uint64_t s = backlog + 1; s <= backlog + 16; ++s) offer_seq(s);
+  // The first poll sees the lead; every later one reads on below that tail,
+  // although what is left there is less than a lead.
+  for (std::uint64_t s = backlog + 1; s <= backlog + 16; ++s)
+    ASSERT_EQ(drain(1), (std::vector<std::uint64_t>{s}));
+}
+
 // Bursts of 1..7 frames, each read with polls of `limit` frames: every
 // poll takes what is there at once, and the empty poll while the reply is
 // awaited ends the run of frames, so no burst is ever held for a lead.
