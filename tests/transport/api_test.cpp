@@ -19,6 +19,16 @@ struct ApiTest : ::testing::Test {
   std::string uri(const std::string& params = "") const {
     return "shm:" + name + (params.empty() ? "" : "?" + params);
   }
+  // Polls (limit frames at a time, counting messages into `got`) until the
+  // subscription reports an error; none within 100k polls is a failure.
+  static std::optional<Error> poll_until_error(Subscription& sub, std::size_t& got, std::size_t limit) {
+    for (int i = 0; i < 100'000; ++i) {
+      auto r = sub.poll([&](const Message&) { ++got; }, limit);
+      if (!r) return r.error();
+    }
+    ADD_FAILURE() << "no error after 100000 polls";
+    return std::nullopt;
+  }
   static std::vector<std::byte> bytes(std::size_t n, int first = 0) {
     std::vector<std::byte> v(n);
     for (std::size_t i = 0; i < n; ++i) v[i] = std::byte(first + i);
@@ -206,11 +216,7 @@ TEST_F(ApiTest, ClosedPublisherIsReportedAfterItsLastMessage) {
     ASSERT_TRUE(pub.offer(bytes(1)));
   }
   std::size_t got = 0;
-  std::expected<std::size_t, Error> r;
-  for (int i = 0; i < 100'000 && (r = sub.poll([&](const Message&) { ++got; }, 10)); ++i) {
-  }
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), Error::Closed);
+  EXPECT_EQ(poll_until_error(sub, got, 10), Error::Closed);
   EXPECT_EQ(got, 1u);
 }
 
@@ -233,11 +239,7 @@ TEST_F(ApiTest, ClosedPublisherAfterAStreamIsReportedAfterItsLastMessage) {
     for (std::size_t i = 20; i < stream; ++i) ASSERT_TRUE(pub.offer(bytes(8)));
   }
   std::size_t got = 20;
-  std::expected<std::size_t, Error> r;
-  for (int i = 0; i < 100'000 && (r = sub.poll([&](const Message&) { ++got; }, 256)); ++i) {
-  }
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), Error::Closed);
+  EXPECT_EQ(poll_until_error(sub, got, 256), Error::Closed);
   EXPECT_EQ(got, stream);
 }
 
@@ -256,11 +258,7 @@ TEST_F(ApiTest, MpscChannelIsClosedOnlyWhenItsLastPublisherCloses) {
   EXPECT_EQ(got, 1u);
   ASSERT_TRUE(first->offer(bytes(1)));
   first.reset();
-  std::expected<std::size_t, Error> r;
-  for (int i = 0; i < 100'000 && (r = sub.poll([&](const Message&) { ++got; }, 10)); ++i) {
-  }
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), Error::Closed);
+  EXPECT_EQ(poll_until_error(sub, got, 10), Error::Closed);
   EXPECT_EQ(got, 2u);
 }
 

@@ -6,6 +6,7 @@
 #include <boost/interprocess/shared_memory_object.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "sluice.hpp"
 #include "tests/support/child_process.hpp"
@@ -57,6 +58,18 @@ void expect_perfect_delivery(ChildProcess& sub, std::uint64_t messages, std::uin
   EXPECT_EQ(number_field(sub.output(), "bad"), 0u) << sub.output();
   EXPECT_EQ(number_field(sub.output(), "duplicates"), 0u) << sub.output();
   EXPECT_EQ(number_field(sub.output(), "lost"), 0u) << sub.output();
+}
+
+// Kills a publisher with SIGKILL and returns how many messages it had
+// committed: its counters segment outlives it (and is removed here).
+std::optional<std::uint64_t> kill_publisher(ChildProcess& pub) {
+  pub.kill(SIGKILL);
+  if (!pub.wait(5s)) return std::nullopt;
+  CountersReader counters(static_cast<std::uint64_t>(pub.pid()));
+  const auto entries = counters.snapshot();
+  boost::interprocess::shared_memory_object::remove(counters_segment_name(pub.pid()).c_str());
+  if (entries.size() != 1) return std::nullopt;
+  return entries[0].value(Counter::messages_sent);
 }
 
 // Ten million messages of random sizes, every byte and seq checked.
@@ -166,18 +179,13 @@ TEST(ShmProcess, KilledMpscPublisherLeavesTheOthersRunning) {
   auto victim = start_publisher(uri, 0, small_frames, {"--until-killed", "--pace-us", "20"});
   auto survivor = start_publisher(uri, survivor_count, small_frames, {"--pace-us", "50"});
   std::this_thread::sleep_for(300ms);
-  victim.kill(SIGKILL);
-  ASSERT_TRUE(victim.wait(5s));
-  CountersReader counters(static_cast<std::uint64_t>(victim.pid()));
-  const auto entries = counters.snapshot();
-  ASSERT_EQ(entries.size(), 1u);
-  const auto committed = entries[0].value(Counter::messages_sent);
-  boost::interprocess::shared_memory_object::remove(counters_segment_name(victim.pid()).c_str());
+  const auto committed = kill_publisher(victim);
+  ASSERT_TRUE(committed);
   expect_clean_exit(survivor, 60s);
   expect_clean_exit(sub, 60s);
   EXPECT_EQ(field(sub.output(), "end"), "publisher-gone") << sub.output();
-  EXPECT_GT(committed, 0u);
-  EXPECT_EQ(number_field(sub.output(), "received"), committed + survivor_count) << sub.output();
+  EXPECT_GT(*committed, 0u);
+  EXPECT_EQ(number_field(sub.output(), "received"), *committed + survivor_count) << sub.output();
   EXPECT_EQ(number_field(sub.output(), "bad"), 0u) << sub.output();
   EXPECT_EQ(number_field(sub.output(), "duplicates"), 0u) << sub.output();
 }
@@ -248,18 +256,12 @@ TEST(ShmProcess, KilledPublisherIsReportedGoneAfterEveryCommittedMessage) {
   auto sub = start_subscriber(uri, 0, small_frames, {"--until-gone"});
   auto pub = start_publisher(uri, 0, small_frames, {"--until-killed", "--pace-us", "20"});
   std::this_thread::sleep_for(300ms);
-  pub.kill(SIGKILL);
-  ASSERT_TRUE(pub.wait(5s));
-  // The killed publisher's counters segment outlives it: how many it committed.
-  CountersReader counters(static_cast<std::uint64_t>(pub.pid()));
-  const auto entries = counters.snapshot();
-  ASSERT_EQ(entries.size(), 1u);
-  const auto committed = entries[0].value(Counter::messages_sent);
-  boost::interprocess::shared_memory_object::remove(counters_segment_name(pub.pid()).c_str());
+  const auto committed = kill_publisher(pub);
+  ASSERT_TRUE(committed);
   expect_clean_exit(sub, 30s);
   EXPECT_EQ(field(sub.output(), "end"), "publisher-gone") << sub.output();
-  EXPECT_GT(committed, 0u);
-  EXPECT_EQ(number_field(sub.output(), "received"), committed) << sub.output();
+  EXPECT_GT(*committed, 0u);
+  EXPECT_EQ(number_field(sub.output(), "received"), *committed) << sub.output();
   EXPECT_EQ(number_field(sub.output(), "bad"), 0u) << sub.output();
 }
 
