@@ -13,6 +13,7 @@
 #include <expected>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -60,6 +61,9 @@ class Subscription {
  private:
   using Ring = std::variant<queue::SpscRing, queue::MpscRing, queue::BroadcastReader>;
   enum class Accept : std::uint8_t { Whole, Reassembled, Skip };
+
+  template <class RingType, class Handler>
+  std::expected<std::size_t, Error> poll_ring(RingType& ring, Handler& handler, std::size_t limit) noexcept;
 
   void start_at(std::uint64_t position);
   void count_loss_at_close() noexcept;
@@ -121,6 +125,14 @@ class Subscription {
 
 template <class Handler>
 std::expected<std::size_t, Error> Subscription::poll(Handler&& handler, std::size_t limit) noexcept {
+  // One instance per ring kind, so each gets its own ring loop (the spsc
+  // one inlined here) rather than one out-of-line loop shared by spsc and mpsc.
+  return std::visit([&](auto& ring) { return poll_ring(ring, handler, limit); }, ring_);
+}
+
+template <class RingType, class Handler>
+std::expected<std::size_t, Error> Subscription::poll_ring(RingType& ring, Handler& handler,
+                                                          std::size_t limit) noexcept {
   std::size_t delivered = 0;
   std::size_t frames = 0;
   // Inline into the ring's loop: GCC otherwise calls it per frame, with
@@ -140,8 +152,8 @@ std::expected<std::size_t, Error> Subscription::poll(Handler&& handler, std::siz
     }
     ++delivered;
   };
-  auto polled = std::visit([&](auto& ring) { return ring.poll(on_frame, limit); }, ring_);
-  if (std::holds_alternative<queue::BroadcastReader>(ring_)) count_broadcast_loss();
+  auto polled = ring.poll(on_frame, limit);
+  if constexpr (std::is_same_v<RingType, queue::BroadcastReader>) count_broadcast_loss();
   if (!polled) {
     counters_.add(Counter::corrupt_frames);
     return std::unexpected(Error::Corrupt);
