@@ -47,6 +47,12 @@ void reclaim_dead_slots(SegmentDescriptor& d) noexcept {
   }
 }
 
+bool any_slot_held(SegmentDescriptor& d) noexcept {
+  for (auto& slot : d.publisher_pids)
+    if (shared(slot).load(std::memory_order_seq_cst) != 0) return true;
+  return false;
+}
+
 }  // namespace
 
 std::expected<std::uint32_t, PublisherRefusal> attach_publisher(SegmentDescriptor& d,
@@ -64,7 +70,9 @@ std::expected<std::uint32_t, PublisherRefusal> attach_publisher(SegmentDescripto
       if ((taken = take_slot(slot, &holder))) break;
     if (!taken) return std::unexpected(PublisherRefusal{0});
   }
-  shared(d.closed).store(0, std::memory_order_release);
+  // seq_cst: ordered after our slot's CAS against a leaving publisher's
+  // closed store (see detach_publisher).
+  shared(d.closed).store(0, std::memory_order_seq_cst);
   // Each incarnation draws a fresh session id so subscribers restart their
   // sequence tracking instead of taking seq 1 for a duplicate.
   return shared(d.next_session_id).fetch_add(1, std::memory_order_relaxed);
@@ -100,12 +108,16 @@ void detach_publisher(SegmentDescriptor& d, std::uint32_t session_id,
   }
   // seq_cst, with the frees above: of two publishers leaving together, at
   // least one sees both slots free, so a clean close is never missed.
-  for (auto& slot : d.publisher_pids)
-    if (shared(slot).load(std::memory_order_seq_cst) != 0) return;
+  if (any_slot_held(d)) return;
   shared(d.final_session_id).store(session_id, std::memory_order_relaxed);
   shared(d.final_seq).store(last_seq, std::memory_order_relaxed);
   // Release: the final session and seq before closed.
-  shared(d.closed).store(1, std::memory_order_release);
+  shared(d.closed).store(1, std::memory_order_seq_cst);
+  // A publisher that took a slot after the scan above may have cleared
+  // closed before our store landed; its slot is visible to this second
+  // scan (seq_cst), so the channel is open again. One that takes a slot
+  // after this scan clears closed after our store.
+  if (any_slot_held(d)) shared(d.closed).store(0, std::memory_order_seq_cst);
 }
 
 PublisherState publisher_state(const SegmentDescriptor& d,
