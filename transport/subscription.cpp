@@ -151,8 +151,7 @@ Subscription::Accept Subscription::accept_after(SessionState& s, const queue::Fr
   return step == Reassembly::Step::Complete ? Accept::Reassembled : Accept::Skip;
 }
 
-void Subscription::count_broadcast_loss() noexcept {
-  const auto& reader = std::get<queue::BroadcastReader>(ring_);
+void Subscription::count_broadcast_loss(const queue::BroadcastReader& reader) noexcept {
   if (reader.lapped() == lapped_seen_) return;
   lapped_seen_ = reader.lapped();
   counters_.set(Counter::lapped, reader.lapped());

@@ -103,7 +103,7 @@ class Subscription {
   // makes a syscall, which a spinning reader should not pay on every poll.
   static constexpr std::uint32_t liveness_check_every = 4096;
   static constexpr std::uint32_t stale_check_every = 256;
-  void count_broadcast_loss() noexcept;
+  void count_broadcast_loss(const queue::BroadcastReader& reader) noexcept;
 
   std::shared_ptr<detail::ContextState> context_;
   std::string uri_text_;
@@ -153,7 +153,7 @@ std::expected<std::size_t, Error> Subscription::poll_ring(RingType& ring, Handle
     ++delivered;
   };
   auto polled = ring.poll(on_frame, limit);
-  if constexpr (std::is_same_v<RingType, queue::BroadcastReader>) count_broadcast_loss();
+  if constexpr (std::is_same_v<RingType, queue::BroadcastReader>) count_broadcast_loss(ring);
   if (!polled) {
     counters_.add(Counter::corrupt_frames);
     return std::unexpected(Error::Corrupt);
