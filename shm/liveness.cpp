@@ -1,10 +1,14 @@
 #include "shm/liveness.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+
+#include <fmt/format.h>
 
 namespace sluice::shm {
 
@@ -14,61 +18,107 @@ std::uint64_t monotonic_ns() noexcept {
   return std::uint64_t(ts.tv_sec) * 1'000'000'000u + std::uint64_t(ts.tv_nsec);
 }
 
-bool process_exists(std::uint64_t pid) noexcept {
-  if (pid == 0 || pid > static_cast<std::uint64_t>(INT32_MAX)) return false;
-  // EPERM: it exists but belongs to another user.
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
 namespace {
 
-std::uint64_t self_pid() noexcept { return static_cast<std::uint64_t>(::getpid()); }
+std::uint32_t read_pid_namespace() noexcept {
+  struct stat st {};
+  if (::stat("/proc/self/ns/pid", &st) != 0) return 0;
+  return static_cast<std::uint32_t>(st.st_ino);  // namespace inodes are 32-bit
+}
 
-// Takes `slot` if it is free or its holder is dead; else *holder = the live pid.
-bool take_slot(std::uint64_t& slot, std::uint64_t* holder) noexcept {
-  auto word = shared(slot);
-  std::uint64_t current = word.load(std::memory_order_acquire);
-  while (current == 0 || !process_exists(current)) {
-    if (word.compare_exchange_weak(current, self_pid(), std::memory_order_seq_cst)) return true;
+bool heartbeat_is_stale(const SegmentDescriptor& d, std::chrono::nanoseconds stale_after) noexcept {
+  const auto beat = shared(const_cast<SegmentDescriptor&>(d).heartbeat_ns).load(std::memory_order_relaxed);
+  const auto now = monotonic_ns();
+  return now > beat && now - beat > static_cast<std::uint64_t>(stale_after.count());
+}
+
+// Whether a slot holding `word` may be taken over.
+bool is_free_or_dead(std::uint64_t word, bool heartbeat_stale) noexcept {
+  if (word == 0) return true;
+  switch (presence(ProcessTag::unpack(word))) {
+    case Presence::Dead: return true;
+    case Presence::Unseen: return heartbeat_stale;
+    case Presence::Alive: break;
   }
-  *holder = current;
+  return false;
+}
+
+// Takes `slot` if it is free or its holder is dead; else *holder = the holder.
+bool take_slot(std::uint64_t& slot, bool heartbeat_stale, ProcessTag* holder) noexcept {
+  auto word = shared(slot);
+  const std::uint64_t self = ProcessTag::self().pack();
+  std::uint64_t current = word.load(std::memory_order_acquire);
+  while (is_free_or_dead(current, heartbeat_stale)) {
+    if (word.compare_exchange_weak(current, self, std::memory_order_seq_cst)) return true;
+  }
+  *holder = ProcessTag::unpack(current);
   return false;
 }
 
 // Frees the slots of killed publishers. Their frames are in the ring or
 // were abandoned (mpsc stale claims); once another publisher attaches, a
 // dead one must not turn that publisher's later clean close into Gone.
-void reclaim_dead_slots(SegmentDescriptor& d) noexcept {
-  for (auto& slot : d.publisher_pids) {
+void reclaim_dead_slots(SegmentDescriptor& d, bool heartbeat_stale) noexcept {
+  for (auto& slot : d.publishers) {
     auto word = shared(slot);
-    std::uint64_t pid = word.load(std::memory_order_acquire);
-    if (pid != 0 && !process_exists(pid))
-      word.compare_exchange_strong(pid, 0, std::memory_order_seq_cst);
+    std::uint64_t current = word.load(std::memory_order_acquire);
+    if (current != 0 && is_free_or_dead(current, heartbeat_stale))
+      word.compare_exchange_strong(current, 0, std::memory_order_seq_cst);
   }
 }
 
 bool any_slot_held(SegmentDescriptor& d) noexcept {
-  for (auto& slot : d.publisher_pids)
+  for (auto& slot : d.publishers)
     if (shared(slot).load(std::memory_order_seq_cst) != 0) return true;
   return false;
 }
 
 }  // namespace
 
-std::expected<std::uint32_t, PublisherRefusal> attach_publisher(SegmentDescriptor& d,
-                                                                bool exclusive) noexcept {
-  // Heartbeat first: a subscriber that sees our pid must not judge it by a
+ProcessTag ProcessTag::self() noexcept {
+  // The namespace is read once per process; a forked child reads it again
+  // (it may be the first process of a namespace its parent created).
+  static std::atomic<std::uint64_t> cached{0};
+  const auto pid = static_cast<std::uint32_t>(::getpid());
+  ProcessTag tag = unpack(cached.load(std::memory_order_relaxed));
+  if (tag.pid != pid) {
+    tag = {pid, read_pid_namespace()};
+    cached.store(tag.pack(), std::memory_order_relaxed);
+  }
+  return tag;
+}
+
+std::string describe(ProcessTag holder) {
+  if (holder.in_my_namespace()) return fmt::format("pid {}", holder.pid);
+  return fmt::format("pid {} of another pid namespace (inode {})", holder.pid, holder.pid_namespace);
+}
+
+Presence presence(ProcessTag holder) noexcept {
+  if (!holder.in_my_namespace()) return Presence::Unseen;
+  // A corrupt pid must not become kill()'s "process group" form.
+  if (holder.pid == 0 || holder.pid > static_cast<std::uint32_t>(INT32_MAX)) return Presence::Dead;
+  // EPERM: it exists but belongs to another user.
+  const bool exists = ::kill(static_cast<pid_t>(holder.pid), 0) == 0 || errno == EPERM;
+  return exists ? Presence::Alive : Presence::Dead;
+}
+
+std::expected<std::uint32_t, PublisherRefusal> attach_publisher(SegmentDescriptor& d, bool exclusive,
+                                                                std::chrono::nanoseconds stale_after) noexcept {
+  // Judged before our own beat: whether the publishers already attached
+  // (in another pid namespace, say) have stopped beating.
+  const bool stale = heartbeat_is_stale(d, stale_after);
+  // Then heartbeat: a subscriber that sees our slot must not judge it by a
   // heartbeat left from an earlier publisher long ago.
   heartbeat(d);
-  std::uint64_t holder = 0;
+  ProcessTag holder;
   if (exclusive) {
-    if (!take_slot(d.publisher_pids[0], &holder)) return std::unexpected(PublisherRefusal{holder});
+    if (!take_slot(d.publishers[0], stale, &holder)) return std::unexpected(PublisherRefusal{holder});
   } else {
-    reclaim_dead_slots(d);
+    reclaim_dead_slots(d, stale);
     bool taken = false;
-    for (auto& slot : d.publisher_pids)
-      if ((taken = take_slot(slot, &holder))) break;
-    if (!taken) return std::unexpected(PublisherRefusal{0});
+    for (auto& slot : d.publishers)
+      if ((taken = take_slot(slot, stale, &holder))) break;
+    if (!taken) return std::unexpected(PublisherRefusal{});
   }
   // seq_cst: ordered after our slot's CAS against a leaving publisher's
   // closed store (see detach_publisher).
@@ -78,22 +128,16 @@ std::expected<std::uint32_t, PublisherRefusal> attach_publisher(SegmentDescripto
   return shared(d.next_session_id).fetch_add(1, std::memory_order_relaxed);
 }
 
-bool attach_subscriber(SegmentDescriptor& d, std::uint64_t* owner) noexcept {
-  const auto self = static_cast<std::uint64_t>(::getpid());
-  auto slot = shared(d.subscriber_pid);
-  std::uint64_t current = slot.load(std::memory_order_acquire);
-  // Take the slot if free or held by a dead process; CAS so two starting
-  // subscribers cannot both win.
-  while (current == 0 || !process_exists(current)) {
-    if (slot.compare_exchange_weak(current, self, std::memory_order_acq_rel)) return true;
-  }
-  *owner = current;
-  return false;
+bool attach_subscriber(SegmentDescriptor& d, ProcessTag* owner) noexcept {
+  // Take the slot if free or held by a dead process (never by an unseen
+  // one: no heartbeat would tell); CAS so two starting subscribers cannot
+  // both win.
+  return take_slot(d.subscriber, false, owner);
 }
 
 void detach_subscriber(SegmentDescriptor& d) noexcept {
-  auto self = static_cast<std::uint64_t>(::getpid());
-  shared(d.subscriber_pid).compare_exchange_strong(self, 0, std::memory_order_acq_rel);
+  auto self = ProcessTag::self().pack();
+  shared(d.subscriber).compare_exchange_strong(self, 0, std::memory_order_acq_rel);
 }
 
 void heartbeat(SegmentDescriptor& d) noexcept {
@@ -102,8 +146,8 @@ void heartbeat(SegmentDescriptor& d) noexcept {
 
 void detach_publisher(SegmentDescriptor& d, std::uint32_t session_id,
                       std::uint64_t last_seq) noexcept {
-  for (auto& slot : d.publisher_pids) {
-    std::uint64_t self = self_pid();
+  for (auto& slot : d.publishers) {
+    std::uint64_t self = ProcessTag::self().pack();
     if (shared(slot).compare_exchange_strong(self, 0, std::memory_order_seq_cst)) break;
   }
   // seq_cst, with the frees above: of two publishers leaving together, at
@@ -125,19 +169,15 @@ PublisherState publisher_state(const SegmentDescriptor& d,
   auto& desc = const_cast<SegmentDescriptor&>(d);
   if (shared(desc.closed).load(std::memory_order_acquire) != 0) return PublisherState::Closed;
   bool attached = false;
-  bool alive = false;
-  for (auto& slot : desc.publisher_pids) {
-    const auto pid = shared(slot).load(std::memory_order_acquire);
-    if (pid == 0) continue;
+  bool alive = false;  // or unseen: then the heartbeat decides
+  for (auto& slot : desc.publishers) {
+    const auto word = shared(slot).load(std::memory_order_acquire);
+    if (word == 0) continue;
     attached = true;
-    if ((alive = process_exists(pid))) break;
+    if ((alive = presence(ProcessTag::unpack(word)) != Presence::Dead)) break;
   }
   if (!attached) return PublisherState::None;
-  if (!alive) return PublisherState::Gone;
-  const auto beat = shared(desc.heartbeat_ns).load(std::memory_order_relaxed);
-  const auto now = monotonic_ns();
-  if (now > beat && now - beat > static_cast<std::uint64_t>(stale_after.count()))
-    return PublisherState::Gone;
+  if (!alive || heartbeat_is_stale(d, stale_after)) return PublisherState::Gone;
   return PublisherState::Alive;
 }
 

@@ -1,36 +1,70 @@
 // Are the publishers of a segment still there?
-// Each attached publication holds a slot with its pid in the descriptor, and
-// every publisher process refreshes one shared CLOCK_MONOTONIC heartbeat. A
-// subscriber declares them gone when no slot holds a live pid (all were
-// killed) or the heartbeat is older than the stale timeout (hung or frozen
-// processes, or ones in another pid namespace). One of several mpsc
-// publishers leaving or dying is not news: the others are alive.
+// Each attached publication holds a slot with its process tag (pid and pid
+// namespace) in the descriptor, and every publisher process refreshes one
+// shared CLOCK_MONOTONIC heartbeat. A subscriber declares them gone when no
+// slot holds a live process (all were killed) or the heartbeat is older
+// than the stale timeout (hung or frozen processes). A process in another
+// pid namespace (a container sharing /dev/shm) cannot be looked up by its
+// pid: it counts as alive, and only the heartbeat tells when it is gone.
+// One of several mpsc publishers leaving or dying is not news: the others
+// are alive.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <string>
 
 #include "shm/segment_descriptor.hpp"
 
 namespace sluice::shm {
 
 std::uint64_t monotonic_ns() noexcept;
-bool process_exists(std::uint64_t pid) noexcept;
+
+// A process as a descriptor slot holds it: its pid and the inode of its pid
+// namespace (/proc/self/ns/pid), packed into one word so that a slot is
+// taken and freed with one CAS. A pid means nothing in another pid
+// namespace: the same number there is no process here, or an unrelated one.
+struct ProcessTag {
+  std::uint32_t pid = 0;
+  std::uint32_t pid_namespace = 0;  // 0: unknown (no /proc)
+
+  static ProcessTag self() noexcept;
+  static ProcessTag unpack(std::uint64_t word) noexcept {
+    return {static_cast<std::uint32_t>(word), static_cast<std::uint32_t>(word >> 32)};
+  }
+  std::uint64_t pack() const noexcept { return std::uint64_t{pid_namespace} << 32 | pid; }
+  bool in_my_namespace() const noexcept { return pid_namespace == self().pid_namespace; }
+};
+
+// What this process can tell about a slot's holder.
+enum class Presence : std::uint8_t {
+  Alive,
+  Dead,
+  Unseen,  // in another pid namespace: only a heartbeat can tell
+};
+Presence presence(ProcessTag holder) noexcept;
+// "pid N", plus where it lives if not in this process's pid namespace.
+std::string describe(ProcessTag holder);
 
 enum class PublisherState : std::uint8_t { None, Alive, Closed, Gone };
 
 // Why attach_publisher() refused.
 struct PublisherRefusal {
-  std::uint64_t owner_pid;  // the live exclusive publisher, or 0: all max_publishers slots are live
+  ProcessTag owner;  // the live exclusive publisher; pid 0: all max_publishers slots are live
 };
-// Registers this process as a publisher: a slot with its pid, a new session
+// Registers this process as a publisher: a slot with its tag, a new session
 // id, a heartbeat. With `exclusive` (spsc, broadcast) the one slot must be
-// free or held by a dead process.
-std::expected<std::uint32_t, PublisherRefusal> attach_publisher(SegmentDescriptor& d,
-                                                                bool exclusive) noexcept;
-// Claims the single-subscriber slot unless a live process holds it.
-bool attach_subscriber(SegmentDescriptor& d, std::uint64_t* owner) noexcept;
+// free or held by a dead process. A slot held by a process in another pid
+// namespace is taken over only once the heartbeat is older than
+// `stale_after` (no publisher beat since).
+std::expected<std::uint32_t, PublisherRefusal> attach_publisher(SegmentDescriptor& d, bool exclusive,
+                                                                std::chrono::nanoseconds stale_after) noexcept;
+// Claims the single-subscriber slot unless a live process holds it. A
+// subscriber in another pid namespace has no heartbeat: its slot is never
+// taken over (two readers of one ring would corrupt each other's view);
+// if it died, remove the channel.
+bool attach_subscriber(SegmentDescriptor& d, ProcessTag* owner) noexcept;
 void detach_subscriber(SegmentDescriptor& d) noexcept;
 void heartbeat(SegmentDescriptor& d) noexcept;
 // Frees this publisher's slot; the last one to leave marks a clean close

@@ -6,6 +6,7 @@
 #include <boost/interprocess/shared_memory_object.hpp>
 #include <cstring>
 
+#include "shm/liveness.hpp"
 #include "transport/errors.hpp"
 
 namespace sluice {
@@ -32,12 +33,16 @@ std::string_view to_string(Counter c) noexcept {
 }
 
 std::string counters_segment_name(std::uint64_t pid) {
-  return fmt::format("sluice-counters-{}", pid);
+  // The kernel's fixed inode of the initial pid namespace (PROC_PID_INIT_INO).
+  constexpr std::uint32_t initial_pid_namespace = 0xEFFFFFFCu;
+  const auto ns = shm::ProcessTag::self().pid_namespace;
+  if (ns == initial_pid_namespace || ns == 0) return fmt::format("sluice-counters-{}", pid);
+  return fmt::format("sluice-counters-{}-{}", pid, ns);
 }
 
 CountersSegment::CountersSegment() : name_(counters_segment_name(static_cast<std::uint64_t>(::getpid()))) {
-  // A segment with our pid can only be left over from a dead process that
-  // had the same pid: replace it.
+  // A segment with our name (pid and pid namespace) can only be left over
+  // from a dead process that had the same pid: replace it.
   bip::shared_memory_object::remove(name_.c_str());
   try {
     bip::shared_memory_object shm(bip::create_only, name_.c_str(), bip::read_write,

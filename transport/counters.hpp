@@ -128,6 +128,10 @@ class CountersReader {
   boost::interprocess::mapped_region region_;
 };
 
+// The counters segment of process `pid` of this process's pid namespace:
+// sluice-counters-PID, or sluice-counters-PID-NS outside the initial pid
+// namespace (NS: the namespace's inode), because processes of different
+// namespaces sharing /dev/shm (containers) may have the same pid.
 std::string counters_segment_name(std::uint64_t pid);
 
 }  // namespace sluice

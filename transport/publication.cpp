@@ -37,10 +37,11 @@ Publication::Publication(std::shared_ptr<detail::ContextState> context, const Ur
       max_payload_bytes_(segment_.geometry().max_frame_bytes - queue::frame_header_bytes),
       max_message_bytes_(detail::max_message_bytes(uri.shm, segment_)) {
   const bool exclusive = segment_.kind() != shm::RingKind::Mpsc;
-  const auto session = shm::attach_publisher(segment_.descriptor(), exclusive);
-  if (!session && session.error().owner_pid != 0)
-    throw SetupError(fmt::format("{}: a {} channel has one publisher and pid {} is it", uri_text_,
-                                 shm::to_string(segment_.kind()), session.error().owner_pid));
+  const auto session =
+      shm::attach_publisher(segment_.descriptor(), exclusive, context_->options().publisher_timeout);
+  if (!session && session.error().owner.pid != 0)
+    throw SetupError(fmt::format("{}: a {} channel has one publisher and {} is it", uri_text_,
+                                 shm::to_string(segment_.kind()), shm::describe(session.error().owner)));
   if (!session)
     throw SetupError(fmt::format("{}: an mpsc channel takes at most {} publishers at once", uri_text_,
                                  shm::max_publishers));

@@ -42,10 +42,11 @@ Subscription::Subscription(std::shared_ptr<detail::ContextState> context, const 
   exclusive_ = segment_.kind() != shm::RingKind::Broadcast;
   first_new_session_ = shm::shared(segment_.descriptor().next_session_id).load(std::memory_order_acquire);
   if (uri.shm.start_position) start_at(*uri.shm.start_position);
-  std::uint64_t owner = 0;
+  shm::ProcessTag owner;
   if (exclusive_ && !shm::attach_subscriber(segment_.descriptor(), &owner))
-    throw SetupError(fmt::format("{}: a {} channel has one subscriber and pid {} is it", uri_text_,
-                                 shm::to_string(segment_.kind()), owner));
+    throw SetupError(fmt::format("{}: a {} channel has one subscriber and {} is it{}", uri_text_,
+                                 shm::to_string(segment_.kind()), shm::describe(owner),
+                                 owner.in_my_namespace() ? "" : " (if it is gone, remove the channel)"));
   sessions_.reserve(max_sessions);
   counters_ = context_->counters().allocate(CountersSegment::Role::Subscription, uri_text_,
                                             uri.shm.stream_id);

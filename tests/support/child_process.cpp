@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "transport/counters.hpp"
+
 extern char** environ;
 
 namespace sluice::test {
@@ -57,7 +59,8 @@ ChildProcess::~ChildProcess() {
   }
   // A child that died by a signal never ran its Context's destructor: its
   // counters segment is still in /dev/shm. (Tests read it before this.)
-  if (pid_ > 0 && died_by_signal_) ::shm_unlink(("/sluice-counters-" + std::to_string(pid_)).c_str());
+  if (pid_ > 0 && died_by_signal_)
+    ::shm_unlink(("/" + counters_segment_name(static_cast<std::uint64_t>(pid_))).c_str());
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
 }
 

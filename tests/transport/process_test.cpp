@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <set>
+#include <thread>
 
 #include "sluice.hpp"
 #include "tests/support/child_process.hpp"
@@ -301,6 +303,114 @@ TEST(ShmProcess, SecondSpscSubscriberIsRefusedWhileTheFirstLives) {
   const auto code = second.wait(10s);
   ASSERT_TRUE(code);
   EXPECT_EQ(*code, 3) << "set-up error exit";
+}
+
+// --- a peer in another pid namespace (a container sharing /dev/shm) ---
+
+// The peer run as a process of a new pid namespace (unshare(1), root),
+// under a pid that names no process in ours: pids there count up from 1,
+// so the script burns the ones before it. SIGKILL to the child's pid takes
+// the whole namespace down (--kill-child).
+struct ForeignPeer {
+  Args argv;
+  int pid;  // the peer's pid in its namespace
+  std::set<std::string> counters_before = counters_of(pid);
+
+  // Counters segments of processes with this pid in other pid namespaces.
+  static std::set<std::string> counters_of(int pid) {
+    const std::string stem = "sluice-counters-" + std::to_string(pid) + "-";
+    std::set<std::string> names;
+    for (const auto& f : std::filesystem::directory_iterator("/dev/shm"))
+      if (f.path().filename().string().starts_with(stem)) names.insert(f.path().filename());
+    return names;
+  }
+  // Declared before its ChildProcess, so that is gone first: a killed
+  // peer's segment stays behind (the ChildProcess only knows pids of ours).
+  ~ForeignPeer() {
+    for (const auto& name : counters_of(pid))
+      if (!counters_before.contains(name)) boost::interprocess::shared_memory_object::remove(name.c_str());
+  }
+};
+// nullopt when this machine cannot make pid namespaces.
+std::optional<ForeignPeer> in_new_pid_namespace(Args args) {
+  const char* unshare = "/usr/bin/unshare";
+  if (ChildProcess({unshare, "--pid", "--fork", "/bin/true"}).wait(10s) != 0) return std::nullopt;
+  int pid = 3;  // the script is 1 and burns at least one
+  while (std::filesystem::exists("/proc/" + std::to_string(pid))) ++pid;
+  Args argv{unshare, "--pid", "--fork", "--kill-child", "--", "/bin/sh", "-c",
+            "n=2; while [ $n -lt " + std::to_string(pid) + " ]; do /bin/true; n=$((n+1)); done; \"$@\"",
+            "sh", peer_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return ForeignPeer{std::move(argv), pid};
+}
+
+// Its pid means nothing here (no such process): the heartbeat says it lives.
+TEST(ShmProcess, PublisherInAnotherPidNamespaceIsNotTakenForGoneWhileItBeats) {
+  Channel ch("pidns-pub");
+  const auto uri = ch.uri("capacity=64k&max_frame=256&wait=yield");
+  constexpr std::uint64_t count = 20'000;
+  auto peer = in_new_pid_namespace({"publish", uri, std::to_string(count), std::to_string(small_frames),
+                                    "--pace-us", "20"});
+  if (!peer) GTEST_SKIP() << "no pid namespaces here (unshare --pid failed)";
+  auto sub = start_subscriber(uri, count, small_frames);
+  ChildProcess pub(std::move(peer->argv));
+  expect_clean_exit(pub, 60s);
+  expect_clean_exit(sub, 60s);
+  EXPECT_EQ(field(sub.output(), "end"), "count") << sub.output();
+  expect_perfect_delivery(sub, count, 1);
+}
+
+// Killed, it stops beating: PublisherGone after publisher_timeout (5 s by
+// default), with every message it committed delivered first.
+TEST(ShmProcess, KilledPublisherInAnotherPidNamespaceIsGoneOnceItsHeartbeatIsStale) {
+  Channel ch("pidns-kill");
+  const auto uri = ch.uri("capacity=1m&max_frame=256");
+  auto peer = in_new_pid_namespace({"publish", uri, "0", std::to_string(small_frames), "--until-killed",
+                                    "--pace-us", "20"});
+  if (!peer) GTEST_SKIP() << "no pid namespaces here (unshare --pid failed)";
+  auto sub = start_subscriber(uri, 0, small_frames, {"--until-gone"});
+  ChildProcess pub(std::move(peer->argv));
+  std::this_thread::sleep_for(500ms);
+  pub.kill(SIGKILL);
+  ASSERT_TRUE(pub.wait(5s));
+  expect_clean_exit(sub, 30s);
+  EXPECT_EQ(field(sub.output(), "end"), "publisher-gone") << sub.output();
+  EXPECT_GT(number_field(sub.output(), "received").value_or(0), 0u) << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "bad"), 0u) << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "lost"), 0u) << sub.output();
+}
+
+// Two readers of one spsc ring would corrupt each other's view, so a
+// subscriber this process cannot see is never taken over.
+TEST(ShmProcess, SubscriberInAnotherPidNamespaceKeepsItsChannel) {
+  Channel ch("pidns-sub");
+  const auto uri = ch.uri("");
+  auto peer = in_new_pid_namespace({"subscribe", uri, "1000000000", "8"});
+  if (!peer) GTEST_SKIP() << "no pid namespaces here (unshare --pid failed)";
+  ChildProcess first(std::move(peer->argv));
+  ASSERT_TRUE(first.wait_for_line("ready", 10s)) << first.output();
+  Context ctx;
+  try {
+    (void)ctx.subscription(uri);
+    ADD_FAILURE() << "a second subscriber was let in";
+  } catch (const SetupError& e) {
+    EXPECT_NE(std::string(e.what()).find("another pid namespace"), std::string::npos) << e.what();
+  }
+}
+
+// Both peers get the same pid, each in its own namespace: neither may
+// replace the other's counters segment as a dead process's leftover.
+TEST(ShmProcess, OnePidInTwoPidNamespacesMakesTwoCountersSegments) {
+  Channel a("pidns-ctr-a"), b("pidns-ctr-b");
+  auto peer_a = in_new_pid_namespace({"subscribe", a.uri(""), "1000000000", "8"});
+  auto peer_b = in_new_pid_namespace({"subscribe", b.uri(""), "1000000000", "8"});
+  if (!peer_a || !peer_b) GTEST_SKIP() << "no pid namespaces here (unshare --pid failed)";
+  ASSERT_EQ(peer_a->pid, peer_b->pid);
+  ChildProcess sub_a(std::move(peer_a->argv));
+  ASSERT_TRUE(sub_a.wait_for_line("ready", 10s)) << sub_a.output();
+  ChildProcess sub_b(std::move(peer_b->argv));
+  ASSERT_TRUE(sub_b.wait_for_line("ready", 10s)) << sub_b.output();
+  EXPECT_EQ(ForeignPeer::counters_of(peer_a->pid).size(), peer_a->counters_before.size() + 2);
 }
 
 }  // namespace

@@ -1,0 +1,114 @@
+// Liveness slots: who may take a slot, and when the publishers are gone,
+// for holders in this pid namespace and in another one (a container
+// sharing /dev/shm). The descriptor lives in this process's memory; the
+// holders' tags are real: this process, a reaped child, or a foreign
+// namespace's pid.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+
+#include "shm/liveness.hpp"
+
+namespace sluice::shm {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto stale_after = 1s;
+
+struct LivenessTest : ::testing::Test {
+  std::unique_ptr<SegmentDescriptor> owned = std::make_unique<SegmentDescriptor>();
+  SegmentDescriptor& d = *owned;
+
+  // A process of another pid namespace: its pid may well exist here too.
+  static ProcessTag foreign(std::uint32_t pid = 1) {
+    return {pid, ProcessTag::self().pid_namespace + 1};
+  }
+  // A pid of this namespace whose process has exited and been reaped.
+  static ProcessTag dead() {
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ::waitpid(child, nullptr, 0);
+    return {static_cast<std::uint32_t>(child), ProcessTag::self().pid_namespace};
+  }
+  void beat_long_ago() { shared(d.heartbeat_ns).store(monotonic_ns() - 2 * 1'000'000'000ull); }
+};
+
+TEST_F(LivenessTest, TagOfThisProcessIsItsPidAndPidNamespace) {
+  struct stat st {};
+  ASSERT_EQ(::stat("/proc/self/ns/pid", &st), 0);
+  const auto self = ProcessTag::self();
+  EXPECT_EQ(self.pid, static_cast<std::uint32_t>(::getpid()));
+  EXPECT_EQ(self.pid_namespace, static_cast<std::uint32_t>(st.st_ino));
+  const auto back = ProcessTag::unpack(self.pack());
+  EXPECT_EQ(back.pid, self.pid);
+  EXPECT_EQ(back.pid_namespace, self.pid_namespace);
+  EXPECT_EQ(presence(self), Presence::Alive);
+  EXPECT_EQ(presence(dead()), Presence::Dead);
+  EXPECT_EQ(presence(foreign()), Presence::Unseen);
+}
+
+TEST_F(LivenessTest, CorruptPidReadsDeadInsteadOfNamingAProcessGroup) {
+  EXPECT_EQ(presence({0x80000001u, ProcessTag::self().pid_namespace}), Presence::Dead);
+}
+
+TEST_F(LivenessTest, ForeignPublisherIsAliveWhileItBeatsAndGoneOnceItStops) {
+  heartbeat(d);
+  d.publishers[3] = foreign(999'999).pack();  // no such pid here: must not matter
+  EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Alive);
+  beat_long_ago();
+  EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Gone);
+}
+
+TEST_F(LivenessTest, DeadPublisherOfThisNamespaceIsGoneAtOnce) {
+  heartbeat(d);
+  d.publishers[0] = dead().pack();
+  EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Gone);
+}
+
+TEST_F(LivenessTest, MpscAttachKeepsABeatingForeignPublishersSlot) {
+  heartbeat(d);
+  d.publishers[0] = foreign().pack();
+  d.publishers[1] = dead().pack();
+  ASSERT_TRUE(attach_publisher(d, false, stale_after));
+  EXPECT_EQ(d.publishers[0], foreign().pack());
+  EXPECT_EQ(d.publishers[1], ProcessTag::self().pack());  // the dead one's, reclaimed
+  detach_publisher(d, 1, 0);
+  EXPECT_EQ(shared(d.closed).load(), 0u) << "the foreign publisher still holds its slot";
+}
+
+TEST_F(LivenessTest, MpscAttachReclaimsAForeignSlotOnceTheHeartbeatIsStale) {
+  d.publishers[0] = foreign().pack();
+  beat_long_ago();
+  ASSERT_TRUE(attach_publisher(d, false, stale_after));
+  EXPECT_EQ(d.publishers[0], ProcessTag::self().pack());
+}
+
+TEST_F(LivenessTest, ExclusivePublisherSlotOfABeatingForeignProcessIsRefused) {
+  heartbeat(d);
+  d.publishers[0] = foreign(77).pack();
+  const auto refused = attach_publisher(d, true, stale_after);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().owner.pid, 77u);
+  EXPECT_FALSE(refused.error().owner.in_my_namespace());
+  EXPECT_NE(describe(refused.error().owner).find("another pid namespace"), std::string::npos);
+  beat_long_ago();
+  EXPECT_TRUE(attach_publisher(d, true, stale_after));
+}
+
+TEST_F(LivenessTest, SubscriberSlotOfAForeignProcessIsNeverTakenOver) {
+  d.subscriber = foreign(5).pack();
+  ProcessTag owner;
+  EXPECT_FALSE(attach_subscriber(d, &owner));
+  EXPECT_EQ(owner.pid, 5u);
+  d.subscriber = dead().pack();
+  EXPECT_TRUE(attach_subscriber(d, &owner));
+  detach_subscriber(d);
+  EXPECT_EQ(d.subscriber, 0u);
+}
+
+}  // namespace
+}  // namespace sluice::shm
