@@ -26,29 +26,35 @@ std::uint32_t read_pid_namespace() noexcept {
   return static_cast<std::uint32_t>(st.st_ino);  // namespace inodes are 32-bit
 }
 
-bool heartbeat_is_stale(const SegmentDescriptor& d, std::chrono::nanoseconds stale_after) noexcept {
-  const auto beat = shared(const_cast<SegmentDescriptor&>(d).heartbeat_ns).load(std::memory_order_relaxed);
+bool is_stale(std::uint64_t beat_ns, std::chrono::nanoseconds stale_after) noexcept {
   const auto now = monotonic_ns();
-  return now > beat && now - beat > static_cast<std::uint64_t>(stale_after.count());
+  return now > beat_ns && now - beat_ns > static_cast<std::uint64_t>(stale_after.count());
 }
 
-// Whether a slot holding `word` may be taken over.
-bool is_free_or_dead(std::uint64_t word, bool heartbeat_stale) noexcept {
+// Whether a slot holding `word` may be taken over: free, its holder dead,
+// or a holder in another pid namespace whose heartbeat (`beat`; none: the
+// subscriber's slot) is stale.
+bool is_free_or_dead(std::uint64_t word, std::uint64_t* beat, std::chrono::nanoseconds stale_after) noexcept {
   if (word == 0) return true;
   switch (presence(ProcessTag::unpack(word))) {
     case Presence::Dead: return true;
-    case Presence::Unseen: return heartbeat_stale;
+    case Presence::Unseen:
+      return beat != nullptr && is_stale(shared(*beat).load(std::memory_order_relaxed), stale_after);
     case Presence::Alive: break;
   }
   return false;
 }
 
-// Takes `slot` if it is free or its holder is dead; else *holder = the holder.
-bool take_slot(std::uint64_t& slot, bool heartbeat_stale, ProcessTag* holder) noexcept {
+// Takes `slot` if it is free or its holder is dead; else *holder = the
+// holder. With a `beat`, it is stamped first: whoever sees our tag sees it.
+bool take_slot(std::uint64_t& slot, std::uint64_t* beat, std::chrono::nanoseconds stale_after,
+               ProcessTag* holder) noexcept {
   auto word = shared(slot);
   const std::uint64_t self = ProcessTag::self().pack();
   std::uint64_t current = word.load(std::memory_order_acquire);
-  while (is_free_or_dead(current, heartbeat_stale)) {
+  while (is_free_or_dead(current, beat, stale_after)) {
+    if (beat != nullptr) shared(*beat).store(monotonic_ns(), std::memory_order_relaxed);
+    // seq_cst (release included): the beat before the tag.
     if (word.compare_exchange_weak(current, self, std::memory_order_seq_cst)) return true;
   }
   *holder = ProcessTag::unpack(current);
@@ -58,11 +64,11 @@ bool take_slot(std::uint64_t& slot, bool heartbeat_stale, ProcessTag* holder) no
 // Frees the slots of killed publishers. Their frames are in the ring or
 // were abandoned (mpsc stale claims); once another publisher attaches, a
 // dead one must not turn that publisher's later clean close into Gone.
-void reclaim_dead_slots(SegmentDescriptor& d, bool heartbeat_stale) noexcept {
-  for (auto& slot : d.publishers) {
-    auto word = shared(slot);
+void reclaim_dead_slots(SegmentDescriptor& d, std::chrono::nanoseconds stale_after) noexcept {
+  for (std::size_t i = 0; i < max_publishers; ++i) {
+    auto word = shared(d.publishers[i]);
     std::uint64_t current = word.load(std::memory_order_acquire);
-    if (current != 0 && is_free_or_dead(current, heartbeat_stale))
+    if (current != 0 && is_free_or_dead(current, &d.publisher_beats[i], stale_after))
       word.compare_exchange_strong(current, 0, std::memory_order_seq_cst);
   }
 }
@@ -102,37 +108,33 @@ Presence presence(ProcessTag holder) noexcept {
   return exists ? Presence::Alive : Presence::Dead;
 }
 
-std::expected<std::uint32_t, PublisherRefusal> attach_publisher(SegmentDescriptor& d, bool exclusive,
+std::expected<PublisherSlot, PublisherRefusal> attach_publisher(SegmentDescriptor& d, bool exclusive,
                                                                 std::chrono::nanoseconds stale_after) noexcept {
-  // Judged before our own beat: whether the publishers already attached
-  // (in another pid namespace, say) have stopped beating.
-  const bool stale = heartbeat_is_stale(d, stale_after);
-  // Then heartbeat: a subscriber that sees our slot must not judge it by a
-  // heartbeat left from an earlier publisher long ago.
-  heartbeat(d);
   ProcessTag holder;
+  std::uint32_t index = 0;
   if (exclusive) {
-    if (!take_slot(d.publishers[0], stale, &holder)) return std::unexpected(PublisherRefusal{holder});
+    if (!take_slot(d.publishers[0], &d.publisher_beats[0], stale_after, &holder))
+      return std::unexpected(PublisherRefusal{holder});
   } else {
-    reclaim_dead_slots(d, stale);
-    bool taken = false;
-    for (auto& slot : d.publishers)
-      if ((taken = take_slot(slot, stale, &holder))) break;
-    if (!taken) return std::unexpected(PublisherRefusal{});
+    reclaim_dead_slots(d, stale_after);
+    while (index < max_publishers &&
+           !take_slot(d.publishers[index], &d.publisher_beats[index], stale_after, &holder))
+      ++index;
+    if (index == max_publishers) return std::unexpected(PublisherRefusal{});
   }
   // seq_cst: ordered after our slot's CAS against a leaving publisher's
   // closed store (see detach_publisher).
   shared(d.closed).store(0, std::memory_order_seq_cst);
   // Each incarnation draws a fresh session id so subscribers restart their
   // sequence tracking instead of taking seq 1 for a duplicate.
-  return shared(d.next_session_id).fetch_add(1, std::memory_order_relaxed);
+  return PublisherSlot{index, shared(d.next_session_id).fetch_add(1, std::memory_order_relaxed)};
 }
 
 bool attach_subscriber(SegmentDescriptor& d, ProcessTag* owner) noexcept {
   // Take the slot if free or held by a dead process (never by an unseen
-  // one: no heartbeat would tell); CAS so two starting subscribers cannot
-  // both win.
-  return take_slot(d.subscriber, false, owner);
+  // one: it has no heartbeat); CAS so two starting subscribers cannot both
+  // win.
+  return take_slot(d.subscriber, nullptr, {}, owner);
 }
 
 void detach_subscriber(SegmentDescriptor& d) noexcept {
@@ -140,20 +142,17 @@ void detach_subscriber(SegmentDescriptor& d) noexcept {
   shared(d.subscriber).compare_exchange_strong(self, 0, std::memory_order_acq_rel);
 }
 
-void heartbeat(SegmentDescriptor& d) noexcept {
-  shared(d.heartbeat_ns).store(monotonic_ns(), std::memory_order_relaxed);
+void heartbeat(SegmentDescriptor& d, std::uint32_t index) noexcept {
+  shared(d.publisher_beats[index]).store(monotonic_ns(), std::memory_order_relaxed);
 }
 
-void detach_publisher(SegmentDescriptor& d, std::uint32_t session_id,
-                      std::uint64_t last_seq) noexcept {
-  for (auto& slot : d.publishers) {
-    std::uint64_t self = ProcessTag::self().pack();
-    if (shared(slot).compare_exchange_strong(self, 0, std::memory_order_seq_cst)) break;
-  }
-  // seq_cst, with the frees above: of two publishers leaving together, at
+void detach_publisher(SegmentDescriptor& d, PublisherSlot slot, std::uint64_t last_seq) noexcept {
+  std::uint64_t self = ProcessTag::self().pack();
+  shared(d.publishers[slot.index]).compare_exchange_strong(self, 0, std::memory_order_seq_cst);
+  // seq_cst, with the free above: of two publishers leaving together, at
   // least one sees both slots free, so a clean close is never missed.
   if (any_slot_held(d)) return;
-  shared(d.final_session_id).store(session_id, std::memory_order_relaxed);
+  shared(d.final_session_id).store(slot.session_id, std::memory_order_relaxed);
   shared(d.final_seq).store(last_seq, std::memory_order_relaxed);
   // Release: the final session and seq before closed.
   shared(d.closed).store(1, std::memory_order_seq_cst);
@@ -169,16 +168,17 @@ PublisherState publisher_state(const SegmentDescriptor& d,
   auto& desc = const_cast<SegmentDescriptor&>(d);
   if (shared(desc.closed).load(std::memory_order_acquire) != 0) return PublisherState::Closed;
   bool attached = false;
-  bool alive = false;  // or unseen: then the heartbeat decides
-  for (auto& slot : desc.publishers) {
-    const auto word = shared(slot).load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < max_publishers; ++i) {
+    const auto word = shared(desc.publishers[i]).load(std::memory_order_acquire);
     if (word == 0) continue;
     attached = true;
-    if ((alive = presence(ProcessTag::unpack(word)) != Presence::Dead)) break;
+    // Live: not dead (an unseen pid may be), and beating. A stopped or hung
+    // holder of this namespace stops beating too.
+    if (presence(ProcessTag::unpack(word)) != Presence::Dead &&
+        !is_stale(shared(desc.publisher_beats[i]).load(std::memory_order_relaxed), stale_after))
+      return PublisherState::Alive;
   }
-  if (!attached) return PublisherState::None;
-  if (!alive || heartbeat_is_stale(d, stale_after)) return PublisherState::Gone;
-  return PublisherState::Alive;
+  return attached ? PublisherState::Gone : PublisherState::None;
 }
 
 }  // namespace sluice::shm

@@ -1,13 +1,12 @@
 // Are the publishers of a segment still there?
-// Each attached publication holds a slot with its process tag (pid and pid
-// namespace) in the descriptor, and every publisher process refreshes one
-// shared CLOCK_MONOTONIC heartbeat. A subscriber declares them gone when no
-// slot holds a live process (all were killed) or the heartbeat is older
-// than the stale timeout (hung or frozen processes). A process in another
-// pid namespace (a container sharing /dev/shm) cannot be looked up by its
-// pid: it counts as alive, and only the heartbeat tells when it is gone.
-// One of several mpsc publishers leaving or dying is not news: the others
-// are alive.
+// Each attached publication holds a slot in the descriptor with its process
+// tag (pid and pid namespace) and its own CLOCK_MONOTONIC heartbeat, which
+// the publishing process refreshes. A slot's holder is live while its pid
+// exists and its heartbeat is fresh; a subscriber declares the publishers
+// gone once no slot has a live holder (all were killed, or hung). A process
+// in another pid namespace (a container sharing /dev/shm) cannot be looked
+// up by its pid: only its heartbeat tells. One of several mpsc publishers
+// leaving or dying is not news: the others are alive.
 #pragma once
 
 #include <chrono>
@@ -49,16 +48,21 @@ std::string describe(ProcessTag holder);
 
 enum class PublisherState : std::uint8_t { None, Alive, Closed, Gone };
 
+// A publication's place in the descriptor.
+struct PublisherSlot {
+  std::uint32_t index;       // into SegmentDescriptor::publishers
+  std::uint32_t session_id;  // fresh per attach
+};
 // Why attach_publisher() refused.
 struct PublisherRefusal {
   ProcessTag owner;  // the live exclusive publisher; pid 0: all max_publishers slots are live
 };
-// Registers this process as a publisher: a slot with its tag, a new session
-// id, a heartbeat. With `exclusive` (spsc, broadcast) the one slot must be
-// free or held by a dead process. A slot held by a process in another pid
-// namespace is taken over only once the heartbeat is older than
-// `stale_after` (no publisher beat since).
-std::expected<std::uint32_t, PublisherRefusal> attach_publisher(SegmentDescriptor& d, bool exclusive,
+// Registers this process as a publisher: a slot with its tag and a
+// heartbeat, and a new session id. With `exclusive` (spsc, broadcast) the
+// one slot must be free or its holder dead. A holder in this pid namespace
+// is dead when its pid is; one in another namespace, once its heartbeat is
+// older than `stale_after`.
+std::expected<PublisherSlot, PublisherRefusal> attach_publisher(SegmentDescriptor& d, bool exclusive,
                                                                 std::chrono::nanoseconds stale_after) noexcept;
 // Claims the single-subscriber slot unless a live process holds it. A
 // subscriber in another pid namespace has no heartbeat: its slot is never
@@ -66,11 +70,12 @@ std::expected<std::uint32_t, PublisherRefusal> attach_publisher(SegmentDescripto
 // if it died, remove the channel.
 bool attach_subscriber(SegmentDescriptor& d, ProcessTag* owner) noexcept;
 void detach_subscriber(SegmentDescriptor& d) noexcept;
-void heartbeat(SegmentDescriptor& d) noexcept;
+// Stamps the heartbeat of this process's slot `index`.
+void heartbeat(SegmentDescriptor& d, std::uint32_t index) noexcept;
 // Frees this publisher's slot; the last one to leave marks a clean close
 // (subscribers see Closed, not Gone) with its session's last seq, so a
 // subscriber that was lapped at the end can still count what it lost.
-void detach_publisher(SegmentDescriptor& d, std::uint32_t session_id, std::uint64_t last_seq) noexcept;
+void detach_publisher(SegmentDescriptor& d, PublisherSlot slot, std::uint64_t last_seq) noexcept;
 
 PublisherState publisher_state(const SegmentDescriptor& d, std::chrono::nanoseconds stale_after) noexcept;
 

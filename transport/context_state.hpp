@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "shm/segment_descriptor.hpp"
@@ -34,8 +35,9 @@ class ContextState {
   ContextState(const ContextState&) = delete;
   ContextState& operator=(const ContextState&) = delete;
 
-  void add_heartbeat(shm::SegmentDescriptor* d);
-  void remove_heartbeat(shm::SegmentDescriptor* d);
+  // Keeps stamping the heartbeat of slot `index` of `d` (a publication's).
+  void add_heartbeat(shm::SegmentDescriptor* d, std::uint32_t index);
+  void remove_heartbeat(shm::SegmentDescriptor* d, std::uint32_t index);
   CountersSegment& counters() noexcept { return counters_; }
   const ContextOptions& options() const noexcept { return options_; }
 
@@ -46,7 +48,7 @@ class ContextState {
   CountersSegment counters_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
-  std::vector<shm::SegmentDescriptor*> heartbeats_;
+  std::vector<std::pair<shm::SegmentDescriptor*, std::uint32_t>> heartbeats_;
   std::jthread keeper_;  // last: starts after everything it uses exists
 };
 

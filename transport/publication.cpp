@@ -45,10 +45,10 @@ Publication::Publication(std::shared_ptr<detail::ContextState> context, const Ur
   if (!session)
     throw SetupError(fmt::format("{}: an mpsc channel takes at most {} publishers at once", uri_text_,
                                  shm::max_publishers));
-  session_id_ = *session;
+  slot_ = *session;
   counters_ = context_->counters().allocate(CountersSegment::Role::Publication, uri_text_, stream_id_);
-  counters_.set_session(session_id_);
-  context_->add_heartbeat(&segment_.descriptor());
+  counters_.set_session(slot_.session_id);
+  context_->add_heartbeat(&segment_.descriptor(), slot_.index);
 }
 
 Publication::Publication(Publication&& other) noexcept
@@ -58,7 +58,7 @@ Publication::Publication(Publication&& other) noexcept
       ring_(std::move(other.ring_)),
       notifier_(segment_.descriptor()),
       counters_(other.counters_),
-      session_id_(other.session_id_),
+      slot_(other.slot_),
       stream_id_(other.stream_id_),
       next_seq_(other.next_seq_),
       max_payload_bytes_(other.max_payload_bytes_),
@@ -68,8 +68,8 @@ Publication::Publication(Publication&& other) noexcept
 
 Publication::~Publication() {
   if (moved_from_) return;
-  context_->remove_heartbeat(&segment_.descriptor());
-  shm::detach_publisher(segment_.descriptor(), session_id_, next_seq_ - 1);
+  context_->remove_heartbeat(&segment_.descriptor(), slot_.index);
+  shm::detach_publisher(segment_.descriptor(), slot_, next_seq_ - 1);
   context_->counters().release(counters_);
 }
 
@@ -129,7 +129,7 @@ std::uint64_t Publication::commit(const queue::Claim& claim) noexcept {
 }
 
 std::uint64_t Publication::publish_frame(const queue::Claim& claim, std::uint16_t flags) noexcept {
-  const queue::FrameFields fields{.flags = flags, .stream_id = stream_id_, .session_id = session_id_,
+  const queue::FrameFields fields{.flags = flags, .stream_id = stream_id_, .session_id = slot_.session_id,
                                   .seq = next_seq_++};
   const std::uint64_t end = std::visit([&](auto& ring) { return ring.commit(claim, fields); }, ring_);
   notifier_.after_commit();

@@ -18,6 +18,7 @@
 #include "queue/broadcast_ring.hpp"
 #include "queue/mpsc_ring.hpp"
 #include "queue/spsc_ring.hpp"
+#include "shm/liveness.hpp"
 #include "shm/segment.hpp"
 #include "shm/wait_strategy.hpp"
 #include "transport/counters.hpp"
@@ -60,7 +61,7 @@ class Publication {
 
   std::size_t max_payload_bytes() const noexcept { return max_payload_bytes_; }
   std::size_t max_message_bytes() const noexcept { return max_message_bytes_; }
-  std::uint32_t session_id() const noexcept { return session_id_; }
+  std::uint32_t session_id() const noexcept { return slot_.session_id; }
   std::uint32_t stream_id() const noexcept { return stream_id_; }
   const CounterSet& counters() const noexcept { return counters_; }
   const std::string& channel() const noexcept { return uri_text_; }
@@ -83,7 +84,7 @@ class Publication {
   Ring ring_;
   shm::WakeNotifier notifier_;
   CounterSet counters_;
-  std::uint32_t session_id_ = 0;
+  shm::PublisherSlot slot_{};  // our liveness slot and session id
   std::uint32_t stream_id_ = 0;
   std::uint64_t next_seq_ = 1;
   std::size_t max_payload_bytes_;

@@ -34,7 +34,11 @@ struct LivenessTest : ::testing::Test {
     ::waitpid(child, nullptr, 0);
     return {static_cast<std::uint32_t>(child), ProcessTag::self().pid_namespace};
   }
-  void beat_long_ago() { shared(d.heartbeat_ns).store(monotonic_ns() - 2 * 1'000'000'000ull); }
+  // Puts `holder` in publisher slot `i` with a fresh heartbeat, or a stale one.
+  void hold(std::size_t i, ProcessTag holder, bool beating = true) {
+    d.publisher_beats[i] = beating ? monotonic_ns() : monotonic_ns() - 2'000'000'000ull;
+    d.publishers[i] = holder.pack();
+  }
 };
 
 TEST_F(LivenessTest, TagOfThisProcessIsItsPidAndPidNamespace) {
@@ -56,47 +60,81 @@ TEST_F(LivenessTest, CorruptPidReadsDeadInsteadOfNamingAProcessGroup) {
 }
 
 TEST_F(LivenessTest, ForeignPublisherIsAliveWhileItBeatsAndGoneOnceItStops) {
-  heartbeat(d);
-  d.publishers[3] = foreign(999'999).pack();  // no such pid here: must not matter
+  hold(3, foreign(999'999));  // no such pid here: must not matter
   EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Alive);
-  beat_long_ago();
+  hold(3, foreign(999'999), false);
   EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Gone);
 }
 
 TEST_F(LivenessTest, DeadPublisherOfThisNamespaceIsGoneAtOnce) {
-  heartbeat(d);
-  d.publishers[0] = dead().pack();
+  hold(0, dead());
   EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Gone);
 }
 
+TEST_F(LivenessTest, LivePublisherThatStoppedBeatingIsGone) {
+  hold(0, ProcessTag::self(), false);  // stopped or hung: its pid still exists
+  EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Gone);
+}
+
+TEST_F(LivenessTest, OneBeatingPublisherKeepsTheChannelAliveWhateverTheOthersDo) {
+  hold(0, dead());
+  hold(1, foreign(), false);
+  hold(2, ProcessTag::self(), false);
+  hold(5, foreign());
+  EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Alive);
+}
+
 TEST_F(LivenessTest, MpscAttachKeepsABeatingForeignPublishersSlot) {
-  heartbeat(d);
-  d.publishers[0] = foreign().pack();
-  d.publishers[1] = dead().pack();
-  ASSERT_TRUE(attach_publisher(d, false, stale_after));
+  hold(0, foreign());
+  hold(1, dead());
+  hold(2, foreign(), false);
+  const auto slot = attach_publisher(d, false, stale_after);
+  ASSERT_TRUE(slot);
+  EXPECT_EQ(slot->index, 1u);  // the dead one's, reclaimed
   EXPECT_EQ(d.publishers[0], foreign().pack());
-  EXPECT_EQ(d.publishers[1], ProcessTag::self().pack());  // the dead one's, reclaimed
-  detach_publisher(d, 1, 0);
+  EXPECT_EQ(d.publishers[1], ProcessTag::self().pack());
+  EXPECT_EQ(d.publishers[2], 0u);  // the silent foreign one's, reclaimed
+  detach_publisher(d, *slot, 0);
   EXPECT_EQ(shared(d.closed).load(), 0u) << "the foreign publisher still holds its slot";
 }
 
-TEST_F(LivenessTest, MpscAttachReclaimsAForeignSlotOnceTheHeartbeatIsStale) {
-  d.publishers[0] = foreign().pack();
-  beat_long_ago();
-  ASSERT_TRUE(attach_publisher(d, false, stale_after));
+TEST_F(LivenessTest, MpscAttachReclaimsAForeignSlotOnceItsHeartbeatIsStale) {
+  hold(0, foreign(), false);
+  const auto slot = attach_publisher(d, false, stale_after);
+  ASSERT_TRUE(slot);
+  EXPECT_EQ(slot->index, 0u);
   EXPECT_EQ(d.publishers[0], ProcessTag::self().pack());
+  EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Alive) << "stamped on attach";
 }
 
 TEST_F(LivenessTest, ExclusivePublisherSlotOfABeatingForeignProcessIsRefused) {
-  heartbeat(d);
-  d.publishers[0] = foreign(77).pack();
+  hold(0, foreign(77));
   const auto refused = attach_publisher(d, true, stale_after);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().owner.pid, 77u);
   EXPECT_FALSE(refused.error().owner.in_my_namespace());
   EXPECT_NE(describe(refused.error().owner).find("another pid namespace"), std::string::npos);
-  beat_long_ago();
+  hold(0, foreign(77), false);
   EXPECT_TRUE(attach_publisher(d, true, stale_after));
+}
+
+TEST_F(LivenessTest, ExclusivePublisherSlotOfALiveProcessIsRefusedEvenIfItStoppedBeating) {
+  // A stopped publisher that resumed would write into the ring beside us.
+  hold(0, ProcessTag::self(), false);
+  EXPECT_FALSE(attach_publisher(d, true, stale_after));
+}
+
+TEST_F(LivenessTest, LastPublisherToLeaveClosesTheChannelWithItsSession) {
+  const auto first = attach_publisher(d, false, stale_after);
+  const auto second = attach_publisher(d, false, stale_after);
+  ASSERT_TRUE(first && second);
+  EXPECT_NE(first->index, second->index);
+  detach_publisher(d, *first, 10);
+  EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Alive);
+  detach_publisher(d, *second, 20);
+  EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Closed);
+  EXPECT_EQ(d.final_session_id, second->session_id);
+  EXPECT_EQ(d.final_seq, 20u);
 }
 
 TEST_F(LivenessTest, SubscriberSlotOfAForeignProcessIsNeverTakenOver) {

@@ -262,6 +262,21 @@ TEST_F(ApiTest, MpscChannelIsClosedOnlyWhenItsLastPublisherCloses) {
   EXPECT_EQ(got, 2u);
 }
 
+// Each publication beats for its own liveness slot: closing one of a
+// process's two publications on a channel leaves the other one beating.
+TEST_F(ApiTest, PublicationBesideAClosedOneOfTheSameProcessKeepsBeating) {
+  using namespace std::chrono_literals;
+  Context quick(ContextOptions{.heartbeat_interval = 10ms, .publisher_timeout = 250ms});
+  auto sub = quick.subscription(uri("kind=mpsc&wait=yield"));
+  auto first = quick.publication(uri("kind=mpsc"));
+  { auto second = quick.publication(uri("kind=mpsc")); }
+  const auto until = std::chrono::steady_clock::now() + 1s;  // four timeouts
+  while (std::chrono::steady_clock::now() < until) {
+    auto r = sub.poll([](const Message&) {}, 10);
+    ASSERT_TRUE(r) << "first still open: " << to_string(r.error());
+  }
+}
+
 TEST_F(ApiTest, MpscPublisherBeyondTheLimitIsRefusedWithTheLimit) {
   std::vector<Publication> pubs;
   for (std::size_t i = 0; i < shm::max_publishers; ++i) pubs.push_back(ctx.publication(uri("kind=mpsc")));
