@@ -54,8 +54,9 @@ bool take_slot(std::uint64_t& slot, std::uint64_t* beat, std::chrono::nanosecond
   std::uint64_t current = word.load(std::memory_order_acquire);
   while (is_free_or_dead(current, beat, stale_after)) {
     if (beat != nullptr) shared(*beat).store(monotonic_ns(), std::memory_order_relaxed);
-    // seq_cst (release included): the beat before the tag.
-    if (word.compare_exchange_weak(current, self, std::memory_order_seq_cst)) return true;
+    // seq_cst (release included): the beat before the tag. Strong: a
+    // spurious failure would re-judge a silent holder by our own beat.
+    if (word.compare_exchange_strong(current, self, std::memory_order_seq_cst)) return true;
   }
   *holder = ProcessTag::unpack(current);
   return false;
