@@ -137,7 +137,10 @@ TEST(ShmProcess, RequestResponseBurstsComeBackWholeAndInOrder) {
   EXPECT_EQ(bad, 0u);
   EXPECT_EQ(sub.counters().get(Counter::duplicates), 0u);
   EXPECT_EQ(sub.counters().get(Counter::lost_frames), 0u);
-  EXPECT_GT(sub.position() / (64 * 1024), count / 10) << "the reply ring restarted many times";
+  // Each restart moves the position a whole ring on. Measured here: 27-40 K
+  // restarts in 300 K messages (count / 10 failed one run in ten); the
+  // point is that the restart path ran thousands of times.
+  EXPECT_GT(sub.position() / (64 * 1024), count / 50) << "the reply ring restarted many times";
 }
 
 TEST(ShmProcess, MpscDeliversEveryProducersMessagesInTheirOrder) {
