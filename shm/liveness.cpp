@@ -26,9 +26,14 @@ std::uint32_t read_pid_namespace() noexcept {
   return static_cast<std::uint32_t>(st.st_ino);  // namespace inodes are 32-bit
 }
 
+// A beat from the future is stale too: it was stamped before a reboot (a
+// journal file keeps its descriptor; CLOCK_MONOTONIC starts again at boot).
+// The margin covers a beat stamped on another CPU after our clock read.
 bool is_stale(std::uint64_t beat_ns, std::chrono::nanoseconds stale_after) noexcept {
+  constexpr std::uint64_t future_margin_ns = 1'000'000'000;
   const auto now = monotonic_ns();
-  return now > beat_ns && now - beat_ns > static_cast<std::uint64_t>(stale_after.count());
+  if (beat_ns > now) return beat_ns - now > future_margin_ns;
+  return now - beat_ns > static_cast<std::uint64_t>(stale_after.count());
 }
 
 // Whether a slot holding `word` may be taken over: free, its holder dead,

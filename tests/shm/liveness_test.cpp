@@ -76,6 +76,15 @@ TEST_F(LivenessTest, LivePublisherThatStoppedBeatingIsGone) {
   EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Gone);
 }
 
+// A journal file reopened after a reboot: its slots' beats are from the old
+// boot's CLOCK_MONOTONIC, typically ahead of the new one, and a pid there
+// may well belong to some other process now.
+TEST_F(LivenessTest, BeatAheadOfTheClockFromBeforeARebootIsStale) {
+  d.publisher_beats[0] = monotonic_ns() + 3'600'000'000'000ull;
+  d.publishers[0] = ProcessTag::self().pack();
+  EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Gone);
+}
+
 TEST_F(LivenessTest, OneBeatingPublisherKeepsTheChannelAliveWhateverTheOthersDo) {
   hold(0, dead());
   hold(1, foreign(), false);
