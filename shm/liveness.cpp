@@ -1,5 +1,6 @@
 #include "shm/liveness.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -24,6 +25,18 @@ std::uint32_t read_pid_namespace() noexcept {
   struct stat st {};
   if (::stat("/proc/self/ns/pid", &st) != 0) return 0;
   return static_cast<std::uint32_t>(st.st_ino);  // namespace inodes are 32-bit
+}
+
+// FNV-1a of the boot id's text, folded to ProcessTag::boot_bits; 0 if unreadable.
+std::uint32_t read_boot() noexcept {
+  char id[64] = {};
+  const int fd = ::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  const auto n = ::read(fd, id, sizeof id - 1);
+  ::close(fd);
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (ssize_t i = 0; i < n; ++i) hash = (hash ^ static_cast<unsigned char>(id[i])) * 0x100000001b3ull;
+  return static_cast<std::uint32_t>(hash ^ (hash >> 32)) & ((1u << ProcessTag::boot_bits) - 1);
 }
 
 // A beat from the future is stale too: it was stamped before a reboot (a
@@ -88,13 +101,13 @@ bool any_slot_held(SegmentDescriptor& d) noexcept {
 }  // namespace
 
 ProcessTag ProcessTag::self() noexcept {
-  // The namespace is read once per process; a forked child reads it again
-  // (it may be the first process of a namespace its parent created).
+  // Read once per process; a forked child reads the namespace again (it may
+  // be the first process of a namespace its parent created).
   static std::atomic<std::uint64_t> cached{0};
   const auto pid = static_cast<std::uint32_t>(::getpid());
   ProcessTag tag = unpack(cached.load(std::memory_order_relaxed));
   if (tag.pid != pid) {
-    tag = {pid, read_pid_namespace()};
+    tag = {pid, read_pid_namespace(), read_boot()};
     cached.store(tag.pack(), std::memory_order_relaxed);
   }
   return tag;
@@ -106,9 +119,12 @@ std::string describe(ProcessTag holder) {
 }
 
 Presence presence(ProcessTag holder) noexcept {
+  // Stamped before a reboot: gone, whatever its pid names now.
+  if (holder.boot != ProcessTag::self().boot) return Presence::Dead;
   if (!holder.in_my_namespace()) return Presence::Unseen;
-  // A corrupt pid must not become kill()'s "process group" form.
-  if (holder.pid == 0 || holder.pid > static_cast<std::uint32_t>(INT32_MAX)) return Presence::Dead;
+  // Out of the kernel's range (a tag built by hand): not a pid, and never
+  // kill()'s process-group form.
+  if (holder.pid == 0 || holder.pid >= (1u << ProcessTag::pid_bits)) return Presence::Dead;
   // EPERM: it exists but belongs to another user.
   const bool exists = ::kill(static_cast<pid_t>(holder.pid), 0) == 0 || errno == EPERM;
   return exists ? Presence::Alive : Presence::Dead;

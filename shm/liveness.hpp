@@ -20,26 +20,41 @@ namespace sluice::shm {
 
 std::uint64_t monotonic_ns() noexcept;
 
-// A process as a descriptor slot holds it: its pid and the inode of its pid
-// namespace (/proc/self/ns/pid), packed into one word so that a slot is
-// taken and freed with one CAS. A pid means nothing in another pid
-// namespace: the same number there is no process here, or an unrelated one.
+// A process as a descriptor slot holds it: its pid, the inode of its pid
+// namespace (/proc/self/ns/pid) and 10 bits of the boot id, packed into
+// one word so that a slot is taken and freed with one CAS. A pid means
+// nothing in another pid namespace (the same number there is no process
+// here, or an unrelated one), nor after a reboot (a journal file keeps its
+// slots, and services tend to get the same pids again each boot).
 struct ProcessTag {
+  static constexpr unsigned pid_bits = 22;  // the kernel's PID_MAX_LIMIT is 2^22
+  static constexpr unsigned boot_bits = 10;
   std::uint32_t pid = 0;
   std::uint32_t pid_namespace = 0;  // 0: unknown (no /proc)
+  std::uint32_t boot = 0;           // hash of /proc/sys/kernel/random/boot_id, boot_bits wide
 
   static ProcessTag self() noexcept;
-  static ProcessTag unpack(std::uint64_t word) noexcept {
-    return {static_cast<std::uint32_t>(word), static_cast<std::uint32_t>(word >> 32)};
+  // This process's namespace and boot, another pid (tests, tools).
+  static ProcessTag of_pid(std::uint32_t pid) noexcept {
+    ProcessTag t = self();
+    t.pid = pid;
+    return t;
   }
-  std::uint64_t pack() const noexcept { return std::uint64_t{pid_namespace} << 32 | pid; }
+  static ProcessTag unpack(std::uint64_t word) noexcept {
+    return {static_cast<std::uint32_t>(word & ((1u << pid_bits) - 1)), static_cast<std::uint32_t>(word >> 32),
+            static_cast<std::uint32_t>(word >> pid_bits) & ((1u << boot_bits) - 1)};
+  }
+  std::uint64_t pack() const noexcept {
+    return std::uint64_t{pid_namespace} << 32 | std::uint64_t{boot & ((1u << boot_bits) - 1)} << pid_bits |
+           (pid & ((1u << pid_bits) - 1));
+  }
   bool in_my_namespace() const noexcept { return pid_namespace == self().pid_namespace; }
 };
 
 // What this process can tell about a slot's holder.
 enum class Presence : std::uint8_t {
   Alive,
-  Dead,
+  Dead,    // no such pid here, or tagged in another boot (1 in 1024 boots look alike)
   Unseen,  // in another pid namespace: only a heartbeat can tell
 };
 Presence presence(ProcessTag holder) noexcept;

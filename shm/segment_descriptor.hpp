@@ -20,7 +20,7 @@
 namespace sluice::shm {
 
 inline constexpr std::uint64_t segment_magic = 0x3130454349554c53ull;  // "SLUICE01"
-inline constexpr std::uint32_t segment_layout_version = 4;
+inline constexpr std::uint32_t segment_layout_version = 5;
 // Publications attached to one channel at once (an mpsc channel's producers).
 inline constexpr std::size_t max_publishers = 32;
 inline constexpr std::size_t ring_offset = 4096;
@@ -55,7 +55,7 @@ struct alignas(64) SegmentDescriptor {
   std::uint32_t wake_enabled;        // a blocking reader attached: writers check parked_readers
   std::uint32_t reserved2;
   std::byte pad2[256 - 16];
-  // --- publishers: a process tag (shm/liveness.hpp: pid and pid namespace)
+  // --- publishers: a process tag (shm/liveness.hpp: pid, pid namespace, boot)
   // per attached publication, 0 = free; a killed publisher's tag stays
   // until the next publisher reclaims the slot ---
   std::uint64_t publishers[max_publishers];

@@ -25,14 +25,16 @@ struct LivenessTest : ::testing::Test {
 
   // A process of another pid namespace: its pid may well exist here too.
   static ProcessTag foreign(std::uint32_t pid = 1) {
-    return {pid, ProcessTag::self().pid_namespace + 1};
+    ProcessTag t = ProcessTag::of_pid(pid);
+    ++t.pid_namespace;
+    return t;
   }
   // A pid of this namespace whose process has exited and been reaped.
   static ProcessTag dead() {
     const pid_t child = ::fork();
     if (child == 0) ::_exit(0);
     ::waitpid(child, nullptr, 0);
-    return {static_cast<std::uint32_t>(child), ProcessTag::self().pid_namespace};
+    return ProcessTag::of_pid(static_cast<std::uint32_t>(child));
   }
   // Puts `holder` in publisher slot `i` with a fresh heartbeat, or a stale one.
   void hold(std::size_t i, ProcessTag holder, bool beating = true) {
@@ -50,13 +52,28 @@ TEST_F(LivenessTest, TagOfThisProcessIsItsPidAndPidNamespace) {
   const auto back = ProcessTag::unpack(self.pack());
   EXPECT_EQ(back.pid, self.pid);
   EXPECT_EQ(back.pid_namespace, self.pid_namespace);
+  EXPECT_EQ(back.boot, self.boot);
   EXPECT_EQ(presence(self), Presence::Alive);
   EXPECT_EQ(presence(dead()), Presence::Dead);
   EXPECT_EQ(presence(foreign()), Presence::Unseen);
 }
 
-TEST_F(LivenessTest, CorruptPidReadsDeadInsteadOfNamingAProcessGroup) {
-  EXPECT_EQ(presence({0x80000001u, ProcessTag::self().pid_namespace}), Presence::Dead);
+TEST_F(LivenessTest, PidBeyondTheKernelsRangeReadsDeadInsteadOfNamingAProcessGroup) {
+  EXPECT_EQ(presence(ProcessTag::of_pid(0x80000001u)), Presence::Dead);
+  EXPECT_EQ(presence(ProcessTag::of_pid(1u << ProcessTag::pid_bits)), Presence::Dead);
+}
+
+// A journal file's slots outlive a reboot, and the pids in them may name
+// other processes after it.
+TEST_F(LivenessTest, TagFromAnotherBootIsDeadWhateverItsPidNamesNow) {
+  ProcessTag before_reboot = ProcessTag::self();
+  before_reboot.boot ^= 1;
+  EXPECT_EQ(presence(before_reboot), Presence::Dead);
+  d.subscriber = before_reboot.pack();
+  ProcessTag owner;
+  EXPECT_TRUE(attach_subscriber(d, &owner));
+  hold(0, before_reboot);
+  EXPECT_TRUE(attach_publisher(d, true, stale_after)) << "the spsc publisher restarts after the reboot";
 }
 
 TEST_F(LivenessTest, ForeignPublisherIsAliveWhileItBeatsAndGoneOnceItStops) {
