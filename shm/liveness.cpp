@@ -40,8 +40,9 @@ std::uint32_t read_boot() noexcept {
 }
 
 // A beat from the future is stale too: it was stamped before a reboot (a
-// journal file keeps its descriptor; CLOCK_MONOTONIC starts again at boot).
-// The margin covers a beat stamped on another CPU after our clock read.
+// journal file keeps its descriptor; CLOCK_MONOTONIC starts again at boot;
+// the tag's boot bits tell that as well, except in 1 boot of 1024). The
+// margin covers a beat stamped on another CPU after our clock read.
 bool is_stale(std::uint64_t beat_ns, std::chrono::nanoseconds stale_after) noexcept {
   constexpr std::uint64_t future_margin_ns = 1'000'000'000;
   const auto now = monotonic_ns();
