@@ -136,8 +136,13 @@ std::expected<PublisherSlot, PublisherRefusal> attach_publisher(SegmentDescripto
   ProcessTag holder;
   std::uint32_t index = 0;
   if (exclusive) {
-    if (!take_slot(d.publishers[0], &d.publisher_beats[0], stale_after, &holder))
-      return std::unexpected(PublisherRefusal{holder});
+    if (!take_slot(d.publishers[0], &d.publisher_beats[0], stale_after, &holder)) {
+      const auto beat = shared(d.publisher_beats[0]).load(std::memory_order_relaxed);
+      const auto now = monotonic_ns();
+      PublisherRefusal refusal{holder};
+      if (is_stale(beat, stale_after) && now > beat) refusal.silent_for = std::chrono::nanoseconds(now - beat);
+      return std::unexpected(refusal);
+    }
   } else {
     reclaim_dead_slots(d, stale_after);
     while (index < max_publishers &&

@@ -71,6 +71,9 @@ struct PublisherSlot {
 // Why attach_publisher() refused.
 struct PublisherRefusal {
   ProcessTag owner;  // the live exclusive publisher; pid 0: all max_publishers slots are live
+  // How long the owner has not beaten, if longer than the stale timeout:
+  // it is stopped or hung, or its pid now belongs to another process.
+  std::chrono::nanoseconds silent_for{0};
 };
 // Registers this process as a publisher: a slot with its tag and a
 // heartbeat, and a new session id. With `exclusive` (spsc, broadcast) the

@@ -39,9 +39,16 @@ Publication::Publication(std::shared_ptr<detail::ContextState> context, const Ur
   const bool exclusive = segment_.kind() != shm::RingKind::Mpsc;
   const auto session =
       shm::attach_publisher(segment_.descriptor(), exclusive, context_->options().publisher_timeout);
-  if (!session && session.error().owner.pid != 0)
-    throw SetupError(fmt::format("{}: a {} channel has one publisher and {} is it", uri_text_,
-                                 shm::to_string(segment_.kind()), shm::describe(session.error().owner)));
+  if (!session && session.error().owner.pid != 0) {
+    const auto silent = std::chrono::duration_cast<std::chrono::seconds>(session.error().silent_for);
+    throw SetupError(fmt::format(
+        "{}: a {} channel has one publisher and {} is it{}", uri_text_, shm::to_string(segment_.kind()),
+        shm::describe(session.error().owner),
+        silent.count() == 0 ? ""
+                            : fmt::format(" (silent for {} s: stopped, or its pid now belongs to another "
+                                          "process; if no such publisher runs, remove the channel)",
+                                          silent.count())));
+  }
   if (!session)
     throw SetupError(fmt::format("{}: an mpsc channel takes at most {} publishers at once", uri_text_,
                                  shm::max_publishers));

@@ -147,7 +147,11 @@ TEST_F(LivenessTest, ExclusivePublisherSlotOfABeatingForeignProcessIsRefused) {
 TEST_F(LivenessTest, ExclusivePublisherSlotOfALiveProcessIsRefusedEvenIfItStoppedBeating) {
   // A stopped publisher that resumed would write into the ring beside us.
   hold(0, ProcessTag::self(), false);
-  EXPECT_FALSE(attach_publisher(d, true, stale_after));
+  const auto refused = attach_publisher(d, true, stale_after);
+  ASSERT_FALSE(refused);
+  EXPECT_GE(refused.error().silent_for, 2s) << "says how long it has been silent";
+  hold(0, ProcessTag::self());
+  EXPECT_EQ(attach_publisher(d, true, stale_after).error().silent_for, 0s);
 }
 
 TEST_F(LivenessTest, LastPublisherToLeaveClosesTheChannelWithItsSession) {

@@ -308,6 +308,24 @@ TEST(ShmProcess, SecondSpscSubscriberIsRefusedWhileTheFirstLives) {
   EXPECT_EQ(*code, 3) << "set-up error exit";
 }
 
+// A stopped publisher may resume: its slot is not taken over, and the
+// refusal says how long it has been silent.
+TEST(ShmProcess, StoppedSpscPublisherKeepsItsSlotAndIsNamedSilent) {
+  Channel ch("stopped");
+  const auto uri = ch.uri("capacity=64k&max_frame=256");
+  auto pub = start_publisher(uri, 0, small_frames, {"--until-killed", "--pace-us", "1000"});
+  std::this_thread::sleep_for(300ms);
+  pub.kill(SIGSTOP);
+  std::this_thread::sleep_for(1500ms);
+  Context ctx(ContextOptions{.publisher_timeout = 1s});
+  try {
+    (void)ctx.publication(uri);
+    ADD_FAILURE() << "a second spsc publisher was let in";
+  } catch (const SetupError& e) {
+    EXPECT_NE(std::string(e.what()).find("silent for"), std::string::npos) << e.what();
+  }
+}
+
 // --- a peer in another pid namespace (a container sharing /dev/shm) ---
 
 // The peer run as a process of a new pid namespace (unshare(1), root),
