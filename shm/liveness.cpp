@@ -120,9 +120,12 @@ std::string describe(ProcessTag holder) {
 }
 
 Presence presence(ProcessTag holder) noexcept {
+  // One getpid() per holder: publisher_state() asks for up to 32 of them
+  // on every idle liveness check.
+  const ProcessTag me = ProcessTag::self();
   // Stamped before a reboot: gone, whatever its pid names now.
-  if (holder.boot != ProcessTag::self().boot) return Presence::Dead;
-  if (!holder.in_my_namespace()) return Presence::Unseen;
+  if (holder.boot != me.boot) return Presence::Dead;
+  if (holder.pid_namespace != me.pid_namespace) return Presence::Unseen;
   // Out of the kernel's range (a tag built by hand): not a pid, and never
   // kill()'s process-group form.
   if (holder.pid == 0 || holder.pid >= (1u << ProcessTag::pid_bits)) return Presence::Dead;
