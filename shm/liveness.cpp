@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -50,18 +52,56 @@ bool is_stale(std::uint64_t beat_ns, std::chrono::nanoseconds stale_after) noexc
   return now - beat_ns > static_cast<std::uint64_t>(stale_after.count());
 }
 
+// Whether the process that has `pid` now started after `beat_ns`
+// (CLOCK_MONOTONIC). Then it is not the holder that stamped that beat: the
+// holder died and the kernel handed its pid out again (pid_max wrapped).
+// False when /proc does not tell.
+bool started_after(std::uint32_t pid, std::uint64_t beat_ns) noexcept {
+  char path[32];
+  *fmt::format_to_n(path, sizeof path - 1, "/proc/{}/stat", pid).out = '\0';
+  char text[1024];
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const auto n = ::read(fd, text, sizeof text);
+  ::close(fd);
+  if (n <= 0) return false;
+  const std::string_view stat(text, static_cast<std::size_t>(n));
+  // Field 22, starttime, counts from the 20th space after the command
+  // name's closing parenthesis (the name may hold spaces and parentheses).
+  auto at = stat.rfind(')');
+  for (int field = 3; field <= 22 && at != std::string_view::npos; ++field) at = stat.find(' ', at + 1);
+  if (at == std::string_view::npos) return false;
+  std::uint64_t ticks = 0;
+  if (std::from_chars(stat.data() + at + 1, stat.data() + stat.size(), ticks).ec != std::errc{}) return false;
+  const long ticks_per_s = ::sysconf(_SC_CLK_TCK);
+  if (ticks_per_s <= 0) return false;
+  // starttime is CLOCK_BOOTTIME, which also runs while the machine is
+  // suspended; the time suspended so far bounds how far it ran ahead of
+  // CLOCK_MONOTONIC at the start. Truncation to ticks only moves it earlier.
+  timespec boot{};
+  clock_gettime(CLOCK_BOOTTIME, &boot);
+  const std::uint64_t boot_ns = std::uint64_t(boot.tv_sec) * 1'000'000'000u + std::uint64_t(boot.tv_nsec);
+  const std::uint64_t mono_ns = monotonic_ns();
+  const std::uint64_t suspended_ns = boot_ns > mono_ns ? boot_ns - mono_ns : 0;
+  constexpr std::uint64_t margin_ns = 1'000'000;  // our two clock reads apart
+  const std::uint64_t start_ns = ticks * (1'000'000'000u / static_cast<std::uint64_t>(ticks_per_s));
+  return start_ns > beat_ns + suspended_ns + margin_ns;
+}
+
 // Whether a slot holding `word` may be taken over: free, its holder dead,
-// or a holder in another pid namespace whose heartbeat (`beat`; none: the
-// subscriber's slot) is stale.
+// or silent (`beat`; none: the subscriber's slot) and either in another pid
+// namespace or replaced under its pid by a process that started later. A
+// live pid whose process is older than its last beat keeps the slot, even
+// silent: a stopped publisher that resumed would write beside the new one.
 bool is_free_or_dead(std::uint64_t word, std::uint64_t* beat, std::chrono::nanoseconds stale_after) noexcept {
   if (word == 0) return true;
-  switch (presence(ProcessTag::unpack(word))) {
-    case Presence::Dead: return true;
-    case Presence::Unseen:
-      return beat != nullptr && is_stale(shared(*beat).load(std::memory_order_relaxed), stale_after);
-    case Presence::Alive: break;
-  }
-  return false;
+  const ProcessTag holder = ProcessTag::unpack(word);
+  const Presence seen = presence(holder);
+  if (seen == Presence::Dead) return true;
+  if (beat == nullptr) return false;
+  const std::uint64_t beat_ns = shared(*beat).load(std::memory_order_relaxed);
+  if (!is_stale(beat_ns, stale_after)) return false;
+  return seen == Presence::Unseen || started_after(holder.pid, beat_ns);
 }
 
 // Takes `slot` if it is free or its holder is dead; else *holder = the

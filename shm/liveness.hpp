@@ -72,13 +72,15 @@ struct PublisherSlot {
 struct PublisherRefusal {
   ProcessTag owner;  // the live exclusive publisher; pid 0: all max_publishers slots are live
   // How long the owner has not beaten, if longer than the stale timeout:
-  // it is stopped or hung, or its pid now belongs to another process.
+  // it is stopped or hung.
   std::chrono::nanoseconds silent_for{0};
 };
 // Registers this process as a publisher: a slot with its tag and a
 // heartbeat, and a new session id. With `exclusive` (spsc, broadcast) the
 // one slot must be free or its holder dead. A holder in this pid namespace
-// is dead when its pid is; one in another namespace, once its heartbeat is
+// is dead when its pid is, or when its heartbeat is older than
+// `stale_after` and the process under its pid now started after that beat
+// (the pid was reused); one in another namespace, once its heartbeat is
 // older than `stale_after`.
 std::expected<PublisherSlot, PublisherRefusal> attach_publisher(SegmentDescriptor& d, bool exclusive,
                                                                 std::chrono::nanoseconds stale_after) noexcept;

@@ -45,8 +45,8 @@ Publication::Publication(std::shared_ptr<detail::ContextState> context, const Ur
         "{}: a {} channel has one publisher and {} is it{}", uri_text_, shm::to_string(segment_.kind()),
         shm::describe(session.error().owner),
         silent.count() == 0 ? ""
-                            : fmt::format(" (silent for {} s: stopped, or its pid now belongs to another "
-                                          "process; if no such publisher runs, remove the channel)",
+                            : fmt::format(" (silent for {} s: stopped or hung; end it, or remove the "
+                                          "channel if no such publisher runs)",
                                           silent.count())));
   }
   if (!session)

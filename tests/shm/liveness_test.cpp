@@ -1,15 +1,17 @@
 // Liveness slots: who may take a slot, and when the publishers are gone,
 // for holders in this pid namespace and in another one (a container
 // sharing /dev/shm). The descriptor lives in this process's memory; the
-// holders' tags are real: this process, a reaped child, or a foreign
-// namespace's pid.
+// holders' tags are real: this process, a reaped or a sleeping child, or a
+// foreign namespace's pid.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <memory>
+#include <thread>
 
 #include "shm/liveness.hpp"
 
@@ -36,6 +38,21 @@ struct LivenessTest : ::testing::Test {
     ::waitpid(child, nullptr, 0);
     return ProcessTag::of_pid(static_cast<std::uint32_t>(child));
   }
+  // A live process of this namespace, started now; killed at scope exit.
+  struct Sleeper {
+    pid_t pid = ::fork();
+    Sleeper() {
+      if (pid == 0) {
+        ::pause();
+        ::_exit(0);
+      }
+    }
+    ~Sleeper() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+    ProcessTag tag() const { return ProcessTag::of_pid(static_cast<std::uint32_t>(pid)); }
+  };
   // Puts `holder` in publisher slot `i` with a fresh heartbeat, or a stale one.
   void hold(std::size_t i, ProcessTag holder, bool beating = true) {
     d.publisher_beats[i] = beating ? monotonic_ns() : monotonic_ns() - 2'000'000'000ull;
@@ -146,12 +163,29 @@ TEST_F(LivenessTest, ExclusivePublisherSlotOfABeatingForeignProcessIsRefused) {
 
 TEST_F(LivenessTest, ExclusivePublisherSlotOfALiveProcessIsRefusedEvenIfItStoppedBeating) {
   // A stopped publisher that resumed would write into the ring beside us.
-  hold(0, ProcessTag::self(), false);
-  const auto refused = attach_publisher(d, true, stale_after);
+  const Sleeper holder;
+  hold(0, holder.tag());  // its last beat, after it started
+  std::this_thread::sleep_for(50ms);
+  const auto refused = attach_publisher(d, true, 10ms);
   ASSERT_FALSE(refused);
-  EXPECT_GE(refused.error().silent_for, 2s) << "says how long it has been silent";
-  hold(0, ProcessTag::self());
+  EXPECT_EQ(refused.error().owner.pid, static_cast<std::uint32_t>(holder.pid));
+  EXPECT_GE(refused.error().silent_for, 50ms) << "says how long it has been silent";
+  hold(0, holder.tag());
   EXPECT_EQ(attach_publisher(d, true, stale_after).error().silent_for, 0s);
+}
+
+TEST_F(LivenessTest, SilentHoldersPidNowNamingAProcessStartedAfterItsLastBeatIsTakenOver) {
+  // The holder beat last 2 s ago and died; the kernel has since handed its
+  // pid to a process started later (pid_max wrapped): not the holder.
+  d.publisher_beats[0] = monotonic_ns() - 2'000'000'000ull;
+  const Sleeper reused;
+  d.publishers[0] = reused.tag().pack();
+  EXPECT_TRUE(attach_publisher(d, true, stale_after));
+  // The same for an mpsc channel's slots: reclaimed on attach.
+  d.publisher_beats[5] = monotonic_ns() - 2'000'000'000ull;
+  d.publishers[5] = reused.tag().pack();
+  ASSERT_TRUE(attach_publisher(d, false, stale_after));
+  EXPECT_EQ(d.publishers[5], 0u);
 }
 
 TEST_F(LivenessTest, LastPublisherToLeaveClosesTheChannelWithItsSession) {
