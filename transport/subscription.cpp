@@ -128,8 +128,12 @@ SessionState& Subscription::find_or_add_session(const queue::FrameView& f) noexc
   return *(last_session_ = &sessions_.back());
 }
 
-Subscription::Accept Subscription::accept_after(SessionState& s, const queue::FrameView& f,
-                                               queue::Verdict verdict) noexcept {
+Subscription::Accept Subscription::accept(const queue::FrameView& f) noexcept {
+  SessionState& s = last_session_ != nullptr && last_session_->session_id == f.session_id() &&
+                            last_session_->stream_id == f.stream_id()
+                        ? *last_session_
+                        : find_or_add_session(f);
+  const auto verdict = s.tracker.on_arrival(f.seq(), 0);
   switch (verdict.kind) {
     case queue::Verdict::Kind::Deliver: break;
     case queue::Verdict::Kind::LostBefore:
