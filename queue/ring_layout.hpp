@@ -63,6 +63,19 @@ inline std::atomic_ref<std::uint64_t> trailer_counter(std::span<std::byte> regio
   return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(at));
 }
 
+// Asks for the cache line at `at` with intent to write (PREFETCHW): a line
+// another core last wrote then arrives once, ready for our stores, instead
+// of being fetched by a load and then taken over again by the first store.
+// GCC's __builtin_prefetch(p, 1) is a plain read prefetch unless the whole
+// build targets PRFCHW, hence the instruction itself. Elsewhere: nothing.
+inline void prefetch_for_write(const std::byte* at) noexcept {
+#if defined(__x86_64__)
+  asm volatile("prefetchw %0" : : "m"(*at));
+#else
+  (void)at;
+#endif
+}
+
 // A reserved, not yet visible frame. Fill payload(), then commit or abort it
 // through the ring that issued it. Move-only by convention: commit it once.
 struct Claim {
