@@ -15,9 +15,9 @@
 
 namespace sluice::shm {
 
-std::uint64_t monotonic_ns() noexcept {
+std::uint64_t clock_ns(clockid_t clock) noexcept {
   timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return std::uint64_t(ts.tv_sec) * 1'000'000'000u + std::uint64_t(ts.tv_nsec);
 }
 
@@ -78,9 +78,7 @@ bool started_after(std::uint32_t pid, std::uint64_t beat_ns) noexcept {
   // starttime is CLOCK_BOOTTIME, which also runs while the machine is
   // suspended; the time suspended so far bounds how far it ran ahead of
   // CLOCK_MONOTONIC at the start. Truncation to ticks only moves it earlier.
-  timespec boot{};
-  clock_gettime(CLOCK_BOOTTIME, &boot);
-  const std::uint64_t boot_ns = std::uint64_t(boot.tv_sec) * 1'000'000'000u + std::uint64_t(boot.tv_nsec);
+  const std::uint64_t boot_ns = clock_ns(CLOCK_BOOTTIME);
   const std::uint64_t mono_ns = monotonic_ns();
   const std::uint64_t suspended_ns = boot_ns > mono_ns ? boot_ns - mono_ns : 0;
   constexpr std::uint64_t margin_ns = 1'000'000;  // our two clock reads apart

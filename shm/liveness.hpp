@@ -9,6 +9,8 @@
 // leaving or dying is not news: the others are alive.
 #pragma once
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -18,7 +20,9 @@
 
 namespace sluice::shm {
 
-std::uint64_t monotonic_ns() noexcept;
+// Nanoseconds of `clock` (CLOCK_MONOTONIC, CLOCK_BOOTTIME, ...).
+std::uint64_t clock_ns(clockid_t clock) noexcept;
+inline std::uint64_t monotonic_ns() noexcept { return clock_ns(CLOCK_MONOTONIC); }
 
 // A process as a descriptor slot holds it: its pid, the inode of its pid
 // namespace (/proc/self/ns/pid) and 10 bits of the boot id, packed into

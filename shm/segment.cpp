@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <thread>
 
+#include "shm/liveness.hpp"
+
 namespace sluice::shm {
 
 namespace bip = boost::interprocess;
@@ -29,12 +31,6 @@ namespace {
 
 constexpr std::size_t default_capacity_bytes = 1 << 20;
 constexpr std::size_t default_max_frame_bytes = 64 << 10;
-
-std::uint64_t realtime_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return std::uint64_t(ts.tv_sec) * 1'000'000'000u + std::uint64_t(ts.tv_nsec);
-}
 
 std::size_t segment_bytes_for(std::size_t capacity_bytes) {
   return ring_offset + queue::ring_required_bytes(capacity_bytes);
@@ -121,7 +117,7 @@ void format(SegmentDescriptor& d, const SegmentOptions& o, std::size_t capacity,
   d.max_frame_bytes = max_frame;
   d.segment_bytes = segment_bytes_for(capacity);
   d.creator_pid = static_cast<std::uint64_t>(::getpid());
-  d.created_ns = realtime_ns();
+  d.created_ns = clock_ns(CLOCK_REALTIME);
   d.stream_id = o.stream_id;
   d.next_session_id = 1;
   // R: every field above before the magic. Pairs with the acquire in
