@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <tuple>
 
 namespace sluice::queue {
@@ -88,7 +89,8 @@ BroadcastReader::BroadcastReader(std::span<std::byte> region, RingGeometry geome
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
       position_(writer_position()),
-      scratch_(geometry.max_frame_bytes) {
+      pacer_(geometry.capacity_bytes),
+      scratch_(align_frame(geometry.max_frame_bytes) + batch_bytes) {
   if (start == ReaderStart::Earliest) position_ = earliest_position();
 }
 
@@ -108,10 +110,11 @@ bool BroadcastReader::seek(std::uint64_t target) noexcept {
   // frame is refused instead of read as garbage.
   position_ = earliest_position();
   if (target >= position_ && target <= writer_position()) {
-    bool lapped = false;
-    while (position_ < target && read_next(lapped) && !lapped) {
+    while (position_ < target && lapped_ == std::get<1>(saved)) {
+      const std::uint64_t before = position_;
+      if (!copy_batch(SIZE_MAX, target) || position_ == before) break;
     }
-    if (position_ == target && !lapped) return true;
+    if (position_ == target && lapped_ == std::get<1>(saved)) return true;
   }
   std::tie(position_, lapped_, lost_bytes_) = saved;
   return false;
@@ -121,10 +124,11 @@ std::uint64_t BroadcastReader::writer_position() const noexcept {
   return counter(TrailerSlot::Tail).load(std::memory_order_acquire);  // A3
 }
 
-bool BroadcastReader::is_lapped() const noexcept {
+bool BroadcastReader::lapped_since(std::uint64_t from) const noexcept {
   // F2: pairs with F1. Bytes copied before this that came from the
-  // writer's new lap imply the new intent is visible here.
-  return intent_after_copy(counter(TrailerSlot::TailIntent)) > position_ + geometry_.capacity_bytes;
+  // writer's new lap imply the new intent is visible here; the intent only
+  // grows, so one load covers every copy made before it.
+  return intent_after_copy(counter(TrailerSlot::TailIntent)) > from + geometry_.capacity_bytes;
 }
 
 void BroadcastReader::resync() noexcept {
@@ -134,38 +138,65 @@ void BroadcastReader::resync() noexcept {
   position_ = tail;
 }
 
-// Racy by design: the writer may be overwriting these bytes; is_lapped()
+namespace {
+
+// Racy by design: the writer may be overwriting these bytes; lapped_since()
 // decides afterwards whether the copy can be used.
-__attribute__((no_sanitize("thread"))) BroadcastReader::Copy BroadcastReader::copy_out(
-    std::size_t bytes) noexcept {
-  const std::byte* src = data_ + (position_ & mask_);
-  for (std::size_t i = 0; i < bytes; ++i) scratch_[i] = src[i];
-  return is_lapped() ? Copy::Lapped : Copy::Done;
+__attribute__((no_sanitize("thread"))) void copy_racy(std::byte* to, const std::byte* from,
+                                                      std::size_t bytes) noexcept {
+  for (std::size_t i = 0; i < bytes; ++i) to[i] = from[i];
 }
 
-std::expected<FrameView, FrameError> BroadcastReader::read_next(bool& lapped) noexcept {
-  if (position_ >= writer_position()) return std::unexpected(FrameError::NotCommitted);
-  if (is_lapped() || copy_out(frame_header_bytes) == Copy::Lapped) {
+}  // namespace
+
+std::expected<std::size_t, FrameError> BroadcastReader::copy_batch(std::size_t limit,
+                                                                   std::uint64_t end) noexcept {
+  const std::uint64_t start = position_;
+  std::uint64_t at = start;
+  std::size_t copied = 0;
+  std::size_t used = 0;  // scratch bytes
+  std::size_t padding_bytes = 0;
+  std::optional<FrameError> error;
+  while (copied < limit && at < end) {
+    std::byte* to = scratch_.data() + used;
+    const std::byte* from = data_ + (at & mask_);
+    if (used + frame_header_bytes > scratch_.size()) break;
+    copy_racy(to, from, frame_header_bytes);
+    std::int32_t length;
+    std::memcpy(&length, to, sizeof length);
+    const std::size_t room = geometry_.capacity_bytes - (at & mask_);
+    auto view = check_loaded_frame(to, length, room, geometry_.max_frame_bytes);
+    if (!view) {
+      error = view.error();
+      break;
+    }
+    const std::size_t bytes = align_frame(view->frame_bytes());
+    if (view->is_padding()) {
+      // Padding ends each lap (< max_frame <= capacity / 8) or stands for
+      // an aborted claim. A capacity's worth in one batch is corrupt memory
+      // (or a writer aborting a lap): stop, or a corrupt lap of padding
+      // before a far-away tail keeps this going for ever. The next poll
+      // resumes.
+      at += bytes;
+      padding_bytes += bytes;
+      if (padding_bytes >= geometry_.capacity_bytes) break;
+      continue;
+    }
+    if (used + bytes > scratch_.size()) break;
+    copy_racy(to + frame_header_bytes, from + frame_header_bytes, view->frame_bytes() - frame_header_bytes);
+    used += bytes;
+    at += bytes;
+    ++copied;
+  }
+  // A torn copy can look like anything, a corrupt header included: only
+  // frames the writer did not lap count, errors included.
+  if ((at != start || error) && lapped_since(start)) {
     resync();
-    lapped = true;
-    return std::unexpected(FrameError::NotCommitted);
+    return 0;
   }
-  std::int32_t length;
-  std::memcpy(&length, scratch_.data(), sizeof length);
-  const std::size_t room = geometry_.capacity_bytes - (position_ & mask_);
-  auto view = check_loaded_frame(scratch_.data(), length, room, geometry_.max_frame_bytes);
-  if (!view) return view;
-  if (view->is_padding()) {
-    position_ += view->frame_bytes();
-    return view;
-  }
-  if (copy_out(view->frame_bytes()) == Copy::Lapped) {
-    resync();
-    lapped = true;
-    return std::unexpected(FrameError::NotCommitted);
-  }
-  position_ += align_frame(view->frame_bytes());
-  return FrameView(scratch_.data(), length);
+  position_ = at;
+  if (copied == 0 && error) return std::unexpected(*error);
+  return copied;
 }
 
 }  // namespace sluice::queue

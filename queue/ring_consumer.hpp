@@ -20,19 +20,8 @@
 // restarting one, so the second load sees the restart. (The producer pads
 // rather than let a frame's payload cover the word the consumer waits on:
 // that word only ever holds frame starts.)
-// Streaming: a consumer that keeps up with a stream ends up reading the
-// lines the producer is still filling, and both sides then slow to one
-// line transfer per frame (measured on the 2-vCPU VM: 20-25 M msgs/s for
-// a reader whose handler does little, against 80 M and more for one that
-// lags). So once it has read a backlog (stream_backlog_frames) with no
-// empty poll in between, in one poll or in several (a reader polling one
-// to seven frames at a time fell into the lock-step too: 8-31 M), the
-// consumer reads only when the producers' tail is a lead ahead of it or
-// has stopped moving for stream_end_polls polls (two were too few when
-// the host put the vCPUs far apart: the producer, slowed by the reader,
-// looked stopped); meanwhile poll() returns 0.
-// Request/response traffic (a few frames, then nothing) never enters this
-// mode; a message that follows a stream waits at most those polls.
+// Streaming: a consumer that keeps up with a stream reads in batches a
+// lead behind the producers (queue/stream_pacer.hpp).
 // Ordering edges:
 //  A1     acquire of each length word (queue/frame.hpp).
 //  R2/A2  head is stored (release) after the frames below it were read and
@@ -47,6 +36,7 @@
 
 #include "queue/frame.hpp"
 #include "queue/ring_layout.hpp"
+#include "queue/stream_pacer.hpp"
 
 namespace sluice::queue {
 
@@ -60,13 +50,6 @@ class RingConsumer {
   // Released bytes are handed back once this fraction of the ring is
   // pending, or sooner when a poll finds nothing.
   static constexpr std::size_t release_batch_fraction = 4;
-  // Streaming starts once this many frames were read with no empty poll in
-  // between (request/response bursts stay below it); then read once the
-  // producers are a lead ahead (at most a quarter of the ring) or their tail
-  // stood still this many polls.
-  static constexpr std::size_t stream_backlog_frames = 8;
-  static constexpr std::size_t stream_lead_max_bytes = 32 * 1024;
-  static constexpr std::uint32_t stream_end_polls = 8;
 
   // Resumes at the head published in the region's trailer.
   RingConsumer(std::span<std::byte> region, RingGeometry geometry,
@@ -96,32 +79,6 @@ class RingConsumer {
     return region_.data() + (position & (geometry_.capacity_bytes - 1));
   }
   void release(std::uint64_t consumed) noexcept;
-  // While streaming: whether to leave the frames alone this poll (the
-  // producers are less than a lead ahead and still writing).
-  bool waits_for_lead() noexcept {
-    // Up to the tail that gave the lead, read without looking again: the
-    // producer stores the tail with every commit, so a reader taking a
-    // few frames per poll would pull that line across once per poll.
-    if (static_cast<std::int64_t>(lead_end_ - position_) > 0) return false;
-    // The tail is only a hint here (relaxed): every frame is still read
-    // through its own length word.
-    const std::uint64_t tail =
-        trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Tail).load(std::memory_order_relaxed);
-    if (tail != seen_tail_) {
-      seen_tail_ = tail;
-      still_polls_ = 0;
-    } else if (still_polls_ < stream_end_polls) {
-      ++still_polls_;
-    }
-    if (tail - position_ >= lead_bytes_) {
-      lead_end_ = tail;
-      return false;
-    }
-    if (still_polls_ < stream_end_polls) return true;
-    streaming_ = false;  // the stream ended: read as soon as frames land
-    run_frames_ = 0;
-    return false;
-  }
   void zero(std::uint64_t from, std::uint64_t to) noexcept;
   // The start of the next lap if the producer restarted there. Only once
   // this consumer released everything (the producer restarts only then),
@@ -143,12 +100,7 @@ class RingConsumer {
   std::uint64_t position_;  // read up to here
   std::uint64_t released_;  // zeroed and published as head up to here
   std::uint64_t last_frame_ = 0;  // start of the last frame read (valid once one was)
-  std::size_t lead_bytes_;         // see stream_lead_max_bytes
-  std::uint64_t seen_tail_ = 0;    // the producers' tail at the last lead check
-  std::uint32_t still_polls_ = 0;  // lead checks since that tail last moved
-  std::uint64_t lead_end_ = 0;     // the tail seen a lead ahead: read up to it
-  std::size_t run_frames_ = 0;     // frames read since a poll last found none
-  bool streaming_ = false;         // a backlog was read and the stream goes on
+  StreamPacer pacer_;
   FollowsRestart follows_restart_;
 };
 
@@ -158,7 +110,13 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
   // The position came from shared memory at attach: a corrupt one must not
   // make us load a misaligned length word. Frames keep it aligned after.
   if (position_ % frame_alignment != 0) return std::unexpected(FrameError::Misaligned);
-  if (streaming_ && waits_for_lead()) return 0;
+  // The tail is only a hint here (relaxed): every frame is still read
+  // through its own length word.
+  if (pacer_.holds_back(position_, [this] {
+        return trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Tail)
+            .load(std::memory_order_relaxed);
+      }))
+    return 0;
   std::uint64_t position = position_;
   std::size_t delivered = 0;
   // Never a lap past what was handed back: a producer writes below
@@ -204,8 +162,7 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
     position = next_frame_position(position, align_frame(view->frame_bytes()), flags);
   }
   const bool idle = position == position_;
-  run_frames_ = idle ? 0 : run_frames_ + delivered;
-  if (run_frames_ >= stream_backlog_frames) streaming_ = true;
+  pacer_.after_poll(idle, delivered);
   position_ = position;
   if (position_ != released_ &&
       (idle || position_ - released_ >= geometry_.capacity_bytes / release_batch_fraction))

@@ -44,9 +44,9 @@ class Subscription {
   // Calls handler(const sluice::Message&) for the messages in up to `limit`
   // frames. Returns how many messages were delivered, or PublisherGone /
   // Closed (after everything before it was delivered) or Corrupt. While a
-  // publisher streams, a poll may return 0 with frames waiting: spsc and
-  // mpsc subscriptions then read in batches a lead behind the publisher
-  // (see queue/ring_consumer.hpp); keep polling.
+  // publisher streams, a poll may return 0 with frames waiting: a
+  // subscription then reads in batches a lead behind the publisher (see
+  // queue/stream_pacer.hpp); keep polling.
   template <class Handler>
   [[nodiscard]] std::expected<std::size_t, Error> poll(Handler&& handler, std::size_t limit) noexcept;
 

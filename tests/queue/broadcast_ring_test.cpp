@@ -108,6 +108,65 @@ TEST_F(BroadcastRingTest, CorruptFrameIsReportedNotDelivered) {
   EXPECT_EQ(delivered, 0u);
 }
 
+TEST_F(BroadcastRingTest, CorruptFrameAfterGoodOnesIsReportedOnceTheyWereDelivered) {
+  BroadcastReader r(region, small, ReaderStart::Live);
+  for (std::uint64_t s = 1; s <= 3; ++s) offer(s);  // 40-byte frames, 64 bytes apart
+  publish_length(region.data() + 2 * 64, 4096);
+  EXPECT_EQ(drain(r), (std::vector<std::uint64_t>{1, 2}));
+  const auto at_corrupt = r.position();
+  auto n = r.poll([](const FrameView&) { ADD_FAILURE() << "corrupt frame delivered"; }, 10);
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error(), FrameError::TooLong);
+  EXPECT_EQ(r.position(), at_corrupt) << "the reader stays at the corrupt frame";
+}
+
+// A poll copies a batch into the reader's scratch buffer (16 KiB beyond
+// one max frame): a longer backlog comes over several polls, in order.
+TEST(BroadcastRingBatchTest, BacklogLargerThanTheScratchBufferComesOverSeveralPolls) {
+  constexpr RingGeometry big{.capacity_bytes = 256 * 1024, .max_frame_bytes = 1024};
+  std::vector<std::byte> region(ring_required_bytes(big.capacity_bytes));
+  BroadcastWriter writer(region, big);
+  BroadcastReader reader(region, big, ReaderStart::Live);
+  constexpr std::uint64_t count = 1000;  // 96 KB of 64-byte messages
+  for (std::uint64_t s = 1; s <= count; ++s)
+    ASSERT_TRUE(writer.offer(std::vector<std::byte>(64, std::byte(s)), {.seq = s}));
+  std::vector<std::uint64_t> seqs;
+  std::size_t polls = 0;
+  for (std::size_t empty = 0; seqs.size() < count && empty <= StreamPacer::end_polls; ++polls) {
+    auto n = reader.poll([&](const FrameView& f) {
+      for (auto b : f.payload()) ASSERT_EQ(b, std::byte(f.seq()));
+      seqs.push_back(f.seq());
+    }, count);
+    ASSERT_TRUE(n);
+    empty = *n == 0 ? empty + 1 : 0;
+  }
+  ASSERT_EQ(seqs.size(), count);
+  for (std::uint64_t i = 0; i < count; ++i) ASSERT_EQ(seqs[i], i + 1);
+  EXPECT_GE(polls, 96'000u / (16 * 1024 + 1024));
+  EXPECT_EQ(reader.lapped(), 0u);
+}
+
+// Like an spsc consumer (queue/stream_pacer.hpp): a reader that found a
+// backlog leaves the next frames alone while the writer is less than a lead
+// ahead and still writing, and reads them once it stops.
+TEST_F(BroadcastRingTest, ReaderThatFoundABacklogReadsTheNextFrameOnceTheWriterStops) {
+  BroadcastReader r(region, small, ReaderStart::Live);
+  constexpr std::uint64_t backlog = StreamPacer::backlog_frames;
+  for (std::uint64_t s = 1; s <= backlog; ++s) offer(s);
+  EXPECT_EQ(drain(r).size(), backlog);
+  offer(backlog + 1);
+  std::uint32_t empty_polls = 0;
+  std::vector<std::uint64_t> got;
+  while (got.empty() && empty_polls <= StreamPacer::end_polls) {
+    got = drain(r);
+    if (got.empty()) ++empty_polls;
+  }
+  EXPECT_EQ(got, (std::vector<std::uint64_t>{backlog + 1}));
+  EXPECT_EQ(empty_polls, StreamPacer::end_polls) << "held while the tail might still move";
+  offer(backlog + 2);
+  EXPECT_EQ(drain(r), (std::vector<std::uint64_t>{backlog + 2})) << "the stream ended: read at once";
+}
+
 // Found by tests/fuzz/ring_fuzz: padding all the way to a far-away tail used
 // to keep poll() walking the ring for ever.
 TEST_F(BroadcastRingTest, PollOverCorruptPaddingBeforeAFarTailReturns) {
