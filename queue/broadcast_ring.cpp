@@ -39,7 +39,10 @@ BroadcastWriter::BroadcastWriter(std::span<std::byte> region, RingGeometry geome
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
       tail_(trailer_counter(region, geometry.capacity_bytes, TrailerSlot::Tail)
-                .load(std::memory_order_acquire)) {}
+                .load(std::memory_order_acquire)),
+      intent_step_(std::min<std::uint64_t>(4096, geometry.capacity_bytes / 16)),
+      announced_(trailer_counter(region, geometry.capacity_bytes, TrailerSlot::TailIntent)
+                     .load(std::memory_order_acquire)) {}
 
 std::expected<Claim, RingError> BroadcastWriter::try_claim(std::size_t payload_bytes) noexcept {
   if (payload_bytes > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
@@ -48,8 +51,11 @@ std::expected<Claim, RingError> BroadcastWriter::try_claim(std::size_t payload_b
   const std::size_t padding = frame_bytes > to_end ? to_end : 0;
   // F1: announce before overwriting: the frame bytes written after this
   // never become visible before the intent.
-  announce_intent(trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::TailIntent),
-                  tail_ + padding + frame_bytes);
+  const std::uint64_t end = tail_ + padding + frame_bytes;
+  if (static_cast<std::int64_t>(end - announced_) > 0) {
+    announced_ = (end + intent_step_ - 1) & ~(intent_step_ - 1);
+    announce_intent(trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::TailIntent), announced_);
+  }
   if (padding != 0) {
     publish_padding(at(tail_), padding);
     publish_tail(tail_ + padding);
@@ -89,7 +95,7 @@ BroadcastReader::BroadcastReader(std::span<std::byte> region, RingGeometry geome
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
       position_(writer_position()),
-      pacer_(geometry.capacity_bytes),
+      pacer_(geometry.capacity_bytes, stream_end_polls),
       scratch_(align_frame(geometry.max_frame_bytes) + batch_bytes) {
   if (start == ReaderStart::Earliest) position_ = earliest_position();
 }

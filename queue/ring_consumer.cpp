@@ -12,7 +12,7 @@ RingConsumer::RingConsumer(std::span<std::byte> region, RingGeometry geometry,
       position_(trailer_counter(region, geometry.capacity_bytes, TrailerSlot::Head)
                     .load(std::memory_order_acquire)),
       released_(position_),
-      pacer_(geometry.capacity_bytes),
+      pacer_(geometry.capacity_bytes, stream_end_polls),
       follows_restart_(follows_restart) {}
 
 void RingConsumer::zero(std::uint64_t from, std::uint64_t to) noexcept {

@@ -50,6 +50,9 @@ class RingConsumer {
   // Released bytes are handed back once this fraction of the ring is
   // pending, or sooner when a poll finds nothing.
   static constexpr std::size_t release_batch_fraction = 4;
+  // Polls of a still tail that end a stream (queue/stream_pacer.hpp): the
+  // producers store the tail with every frame.
+  static constexpr std::uint32_t stream_end_polls = 8;
 
   // Resumes at the head published in the region's trailer.
   RingConsumer(std::span<std::byte> region, RingGeometry geometry,

@@ -9,9 +9,11 @@
 // (backlog_frames) with no empty poll in between, in one poll or in several
 // (a reader polling one to seven frames at a time fell into the lock-step
 // too: 8-31 M), it reads only when the writer's tail is a lead ahead of it
-// or has stopped moving for end_polls polls (two were too few when the host
-// put the vCPUs far apart: the writer, slowed by the reader, looked
-// stopped); meanwhile its poll returns 0.
+// or has stopped moving for `end_polls` polls (the reader's choice: enough
+// polls to see the tail move at full speed; for an spsc tail, which moves
+// with every frame, two were too few when the host put the vCPUs far apart:
+// the writer, slowed by the reader, looked stopped); meanwhile its poll
+// returns 0.
 // Request/response traffic (a few frames, then nothing) never enters this
 // mode; a message that follows a stream waits at most those polls.
 // The lead is at most a quarter of the ring, so a broadcast reader holding
@@ -28,10 +30,9 @@ class StreamPacer {
  public:
   static constexpr std::size_t backlog_frames = 8;
   static constexpr std::size_t lead_max_bytes = 32 * 1024;
-  static constexpr std::uint32_t end_polls = 8;
 
-  explicit StreamPacer(std::size_t capacity_bytes) noexcept
-      : lead_bytes_(std::min(lead_max_bytes, capacity_bytes / 4)) {}
+  StreamPacer(std::size_t capacity_bytes, std::uint32_t end_polls) noexcept
+      : lead_bytes_(std::min(lead_max_bytes, capacity_bytes / 4)), end_polls_(end_polls) {}
 
   // Before a poll at `position`: whether to leave the frames alone this
   // poll. `read_tail()` loads the writer's tail (a hint: every frame is
@@ -57,20 +58,21 @@ class StreamPacer {
     if (tail != seen_tail_) {
       seen_tail_ = tail;
       still_polls_ = 0;
-    } else if (still_polls_ < end_polls) {
+    } else if (still_polls_ < end_polls_) {
       ++still_polls_;
     }
     if (tail - position >= lead_bytes_) {
       lead_end_ = tail;
       return false;
     }
-    if (still_polls_ < end_polls) return true;
+    if (still_polls_ < end_polls_) return true;
     streaming_ = false;  // the stream ended: read as soon as frames land
     run_frames_ = 0;
     return false;
   }
 
   std::size_t lead_bytes_;         // see lead_max_bytes
+  std::uint32_t end_polls_;        // polls of a still tail that end a stream
   std::uint64_t seen_tail_ = 0;    // the writer's tail at the last lead check
   std::uint32_t still_polls_ = 0;  // lead checks since that tail last moved
   std::uint64_t lead_end_ = 0;     // the tail seen a lead ahead: read up to it

@@ -132,7 +132,7 @@ TEST(BroadcastRingBatchTest, BacklogLargerThanTheScratchBufferComesOverSeveralPo
     ASSERT_TRUE(writer.offer(std::vector<std::byte>(64, std::byte(s)), {.seq = s}));
   std::vector<std::uint64_t> seqs;
   std::size_t polls = 0;
-  for (std::size_t empty = 0; seqs.size() < count && empty <= StreamPacer::end_polls; ++polls) {
+  for (std::size_t empty = 0; seqs.size() < count && empty <= BroadcastReader::stream_end_polls; ++polls) {
     auto n = reader.poll([&](const FrameView& f) {
       for (auto b : f.payload()) ASSERT_EQ(b, std::byte(f.seq()));
       seqs.push_back(f.seq());
@@ -143,6 +143,32 @@ TEST(BroadcastRingBatchTest, BacklogLargerThanTheScratchBufferComesOverSeveralPo
   ASSERT_EQ(seqs.size(), count);
   for (std::uint64_t i = 0; i < count; ++i) ASSERT_EQ(seqs[i], i + 1);
   EXPECT_GE(polls, 96'000u / (16 * 1024 + 1024));
+  EXPECT_EQ(reader.lapped(), 0u);
+}
+
+// The lap word readers validate copies with moves in 4 KiB steps ahead of
+// the tail, not per frame: readers that watch it see it change rarely.
+TEST(BroadcastRingIntentTest, WriterAnnouncesItsIntentInStepsAheadOfItsTail) {
+  constexpr RingGeometry g{.capacity_bytes = 64 * 1024, .max_frame_bytes = 1024};
+  std::vector<std::byte> region(ring_required_bytes(g.capacity_bytes));
+  BroadcastWriter writer(region, g);
+  BroadcastReader reader(region, g, ReaderStart::Live);
+  const auto intent = [&] { return trailer_counter(region, g.capacity_bytes, TrailerSlot::TailIntent).load(); };
+  std::uint64_t seq = 0;
+  const auto offer = [&] { ASSERT_TRUE(writer.offer(std::vector<std::byte>(64, std::byte{7}), {.seq = ++seq})); };
+  offer();
+  EXPECT_EQ(intent(), 4096u);
+  while (writer.position() + frame_bytes_for(64) <= 4096) offer();
+  EXPECT_EQ(intent(), 4096u) << "unchanged while frames land below the step";
+  offer();
+  EXPECT_EQ(intent(), 8192u);
+  std::uint64_t got = 0;
+  for (std::size_t empty = 0; got < seq && empty <= BroadcastReader::stream_end_polls;) {
+    auto n = reader.poll([&](const FrameView& f) { EXPECT_EQ(f.seq(), ++got); }, 1000);
+    ASSERT_TRUE(n);
+    empty = *n == 0 ? empty + 1 : 0;
+  }
+  EXPECT_EQ(got, seq);
   EXPECT_EQ(reader.lapped(), 0u);
 }
 
@@ -157,12 +183,12 @@ TEST_F(BroadcastRingTest, ReaderThatFoundABacklogReadsTheNextFrameOnceTheWriterS
   offer(backlog + 1);
   std::uint32_t empty_polls = 0;
   std::vector<std::uint64_t> got;
-  while (got.empty() && empty_polls <= StreamPacer::end_polls) {
+  while (got.empty() && empty_polls <= BroadcastReader::stream_end_polls) {
     got = drain(r);
     if (got.empty()) ++empty_polls;
   }
   EXPECT_EQ(got, (std::vector<std::uint64_t>{backlog + 1}));
-  EXPECT_EQ(empty_polls, StreamPacer::end_polls) << "held while the tail might still move";
+  EXPECT_EQ(empty_polls, BroadcastReader::stream_end_polls) << "held while the tail might still move";
   offer(backlog + 2);
   EXPECT_EQ(drain(r), (std::vector<std::uint64_t>{backlog + 2})) << "the stream ended: read at once";
 }
