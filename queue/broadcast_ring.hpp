@@ -89,10 +89,10 @@ class BroadcastReader {
 
   // Calls handler(const FrameView&) on a private copy of up to `limit`
   // frames (fewer if they do not fit the scratch buffer; none while it
-  // waits for a streaming writer's lead, queue/stream_pacer.hpp). Lapping is not an
-  // error: it is counted (lapped(), lost_bytes()) and the reader resumes at
-  // the writer's tail. A corrupt frame is reported once the frames before
-  // it were delivered, and the reader stays at it.
+  // waits for a streaming writer's lead, queue/stream_pacer.hpp). Lapping
+  // is not an error: it is counted (lapped(), lost_bytes()) and the reader
+  // resumes at the writer's tail. A corrupt frame is reported once the
+  // frames before it were delivered, and the reader stays at it.
   template <class Handler>
   [[nodiscard]] std::expected<std::size_t, FrameError> poll(Handler&& handler,
                                                             std::size_t limit) noexcept;
