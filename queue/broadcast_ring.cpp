@@ -40,7 +40,7 @@ BroadcastWriter::BroadcastWriter(std::span<std::byte> region, RingGeometry geome
       mask_(geometry.capacity_bytes - 1),
       tail_(trailer_counter(region, geometry.capacity_bytes, TrailerSlot::Tail)
                 .load(std::memory_order_acquire)),
-      intent_step_(std::min<std::uint64_t>(4096, geometry.capacity_bytes / 16)),
+      intent_step_(progress_step(geometry.capacity_bytes)),
       announced_(trailer_counter(region, geometry.capacity_bytes, TrailerSlot::TailIntent)
                      .load(std::memory_order_acquire)) {}
 

@@ -9,7 +9,8 @@ MpscRing::MpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept
       data_(region.data()),
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
-      consumer_(region, geometry, FollowsRestart::no) {}
+      progress_step_(progress_step(geometry.capacity_bytes)),
+      consumer_(region, geometry, FollowsRestart::no, {TrailerSlot::TailIntent, stream_end_polls}) {}
 
 std::uint64_t MpscRing::producer_position() const noexcept {
   return counter(TrailerSlot::Tail).load(std::memory_order_acquire);
@@ -42,8 +43,11 @@ std::expected<Claim, RingError> MpscRing::try_claim(std::size_t payload_bytes) n
       head_cache.store(head, std::memory_order_release);
     }
     if (tail_word.compare_exchange_weak(tail, end, std::memory_order_acq_rel,
-                                        std::memory_order_acquire))
+                                        std::memory_order_acquire)) {
+      if (crosses_step(tail, end, progress_step_))
+        counter(TrailerSlot::TailIntent).store(end, std::memory_order_relaxed);
       break;
+    }
   }
   if (padding != 0) publish_padding(at(tail), padding);
   const std::uint64_t position = tail + padding;

@@ -21,7 +21,8 @@
 // rather than let a frame's payload cover the word the consumer waits on:
 // that word only ever holds frame starts.)
 // Streaming: a consumer that keeps up with a stream reads in batches a
-// lead behind the producers (queue/stream_pacer.hpp).
+// lead behind the producers (queue/stream_pacer.hpp), judged by a trailer
+// word the producers raise as they write (ProgressWord).
 // Ordering edges:
 //  A1     acquire of each length word (queue/frame.hpp).
 //  R2/A2  head is stored (release) after the frames below it were read and
@@ -45,18 +46,22 @@ namespace sluice::queue {
 // of a committed frame would look like a restart and be skipped).
 enum class FollowsRestart : bool { no, yes };
 
+// The trailer word a streaming consumer watches while it waits for the
+// producers' lead, and how many polls it may stand still while a stream
+// still runs (queue/stream_pacer.hpp).
+struct ProgressWord {
+  TrailerSlot slot;
+  std::uint32_t end_polls;
+};
+
 class RingConsumer {
  public:
   // Released bytes are handed back once this fraction of the ring is
   // pending, or sooner when a poll finds nothing.
   static constexpr std::size_t release_batch_fraction = 4;
-  // Polls of a still tail that end a stream (queue/stream_pacer.hpp): the
-  // producers store the tail with every frame.
-  static constexpr std::uint32_t stream_end_polls = 8;
-
   // Resumes at the head published in the region's trailer.
-  RingConsumer(std::span<std::byte> region, RingGeometry geometry,
-               FollowsRestart follows_restart) noexcept;
+  RingConsumer(std::span<std::byte> region, RingGeometry geometry, FollowsRestart follows_restart,
+               ProgressWord progress) noexcept;
 
   // Calls handler(const FrameView&) for up to `limit` committed frames in
   // order; padding is skipped. Returns how many were delivered (0 also while
@@ -105,6 +110,7 @@ class RingConsumer {
   std::uint64_t last_frame_ = 0;  // start of the last frame read (valid once one was)
   StreamPacer pacer_;
   FollowsRestart follows_restart_;
+  TrailerSlot progress_slot_;
 };
 
 template <class Handler>
@@ -116,7 +122,7 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
   // The tail is only a hint here (relaxed): every frame is still read
   // through its own length word.
   if (pacer_.holds_back(position_, [this] {
-        return trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Tail)
+        return trailer_counter(region_, geometry_.capacity_bytes, progress_slot_)
             .load(std::memory_order_relaxed);
       }))
     return 0;

@@ -27,7 +27,19 @@ inline constexpr std::size_t ring_trailer_bytes = counter_block_bytes * ring_tra
 inline constexpr std::size_t min_ring_capacity_bytes = 1024;
 
 // Trailer slots. Which side writes each one is stated per ring.
-enum class TrailerSlot : std::size_t { Tail = 0, Head = 1, TailIntent = 2, HeadCache = 3 };
+enum class TrailerSlot : std::uint8_t { Tail = 0, Head = 1, TailIntent = 2, HeadCache = 3 };
+
+// How far writers let a progress word lag: broadcast's intent and mpsc's
+// progress hint move once per step rather than per frame, so that a
+// reader watching them does not take their line from the writer after
+// every frame. 4 KiB, at most 1/16 of the ring; a power of two.
+constexpr std::uint64_t progress_step(std::size_t capacity_bytes) noexcept {
+  return capacity_bytes / 16 < 4096 ? capacity_bytes / 16 : 4096;
+}
+// Whether a write from `from` to `to` crossed a progress step boundary.
+constexpr bool crosses_step(std::uint64_t from, std::uint64_t to, std::uint64_t step) noexcept {
+  return ((from ^ to) & ~(step - 1)) != 0;
+}
 
 enum class RingError : std::uint8_t {
   BackPressured,  // no room now: the reader is behind; retry later (never blocks)

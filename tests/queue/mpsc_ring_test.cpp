@@ -32,6 +32,24 @@ TEST_F(MpscRingTest, ConcurrentClaimsCommitInAnyOrderAndAreReadInClaimOrder) {
   EXPECT_EQ(drain(), (std::vector<std::uint64_t>{1, 2}));
 }
 
+// A streaming consumer waits for the producers' lead on a hint that moves
+// once per 4 KiB step, not on tail, which every claim CASes.
+TEST(MpscRingProgressTest, ClaimThatCrossesAStepStoresItsEndAsTheProgressHint) {
+  constexpr RingGeometry g{.capacity_bytes = 64 * 1024, .max_frame_bytes = 1024};
+  std::vector<std::byte> region(ring_required_bytes(g.capacity_bytes));
+  MpscRing ring(region, g);
+  const auto hint = [&] { return trailer_counter(region, g.capacity_bytes, TrailerSlot::TailIntent).load(); };
+  std::uint64_t seq = 0;
+  while (ring.producer_position() + frame_bytes_for(64) < 4096) {
+    ASSERT_TRUE(ring.offer(std::vector<std::byte>(64), {.seq = ++seq}));
+    EXPECT_EQ(hint(), 0u) << "no step crossed yet";
+  }
+  ASSERT_TRUE(ring.offer(std::vector<std::byte>(64), {.seq = ++seq}));
+  EXPECT_GE(ring.producer_position(), 4096u);
+  EXPECT_EQ(hint(), ring.producer_position());
+  EXPECT_EQ(test::poll_seqs(ring, 1000).size(), seq);
+}
+
 TEST_F(MpscRingTest, AbortedClaimBecomesPaddingAndIsSkipped) {
   auto a = ring.try_claim(8);
   ASSERT_TRUE(a);
