@@ -35,8 +35,9 @@ class StreamPacer {
       : lead_bytes_(std::min(lead_max_bytes, capacity_bytes / 4)), end_polls_(end_polls) {}
 
   // Before a poll at `position`: whether to leave the frames alone this
-  // poll. `read_tail()` loads the writer's tail (a hint: every frame is
-  // still checked on its own); it is called only while streaming.
+  // poll. `read_tail()` loads the writer's progress: its tail, or a word
+  // that moves in steps (a hint either way: every frame is still checked
+  // on its own); it is called only while streaming.
   template <class ReadTail>
   bool holds_back(std::uint64_t position, ReadTail&& read_tail) noexcept {
     return streaming_ && waits_for_lead(position, read_tail);
@@ -61,7 +62,8 @@ class StreamPacer {
     } else if (still_polls_ < end_polls_) {
       ++still_polls_;
     }
-    if (tail - position >= lead_bytes_) {
+    // Signed: a progress hint (mpsc) may lag behind what was already read.
+    if (static_cast<std::int64_t>(tail - position) >= static_cast<std::int64_t>(lead_bytes_)) {
       lead_end_ = tail;
       return false;
     }
