@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/queue/poll_seqs.hpp"
+
 namespace sluice::queue {
 namespace {
 
@@ -131,15 +133,11 @@ TEST(BroadcastRingBatchTest, BacklogLargerThanTheScratchBufferComesOverSeveralPo
   for (std::uint64_t s = 1; s <= count; ++s)
     ASSERT_TRUE(writer.offer(std::vector<std::byte>(64, std::byte(s)), {.seq = s}));
   std::vector<std::uint64_t> seqs;
-  std::size_t polls = 0;
-  for (std::size_t empty = 0; seqs.size() < count && empty <= BroadcastReader::stream_end_polls; ++polls) {
-    auto n = reader.poll([&](const FrameView& f) {
-      for (auto b : f.payload()) ASSERT_EQ(b, std::byte(f.seq()));
-      seqs.push_back(f.seq());
-    }, count);
-    ASSERT_TRUE(n);
-    empty = *n == 0 ? empty + 1 : 0;
-  }
+  const std::size_t polls =
+      test::poll_stream(reader, count, BroadcastReader::stream_end_polls, [&](const FrameView& f) {
+        for (auto b : f.payload()) ASSERT_EQ(b, std::byte(f.seq()));
+        seqs.push_back(f.seq());
+      });
   ASSERT_EQ(seqs.size(), count);
   for (std::uint64_t i = 0; i < count; ++i) ASSERT_EQ(seqs[i], i + 1);
   EXPECT_GE(polls, 96'000u / (16 * 1024 + 1024));
@@ -163,11 +161,8 @@ TEST(BroadcastRingIntentTest, WriterAnnouncesItsIntentInStepsAheadOfItsTail) {
   offer();
   EXPECT_EQ(intent(), 8192u);
   std::uint64_t got = 0;
-  for (std::size_t empty = 0; got < seq && empty <= BroadcastReader::stream_end_polls;) {
-    auto n = reader.poll([&](const FrameView& f) { EXPECT_EQ(f.seq(), ++got); }, 1000);
-    ASSERT_TRUE(n);
-    empty = *n == 0 ? empty + 1 : 0;
-  }
+  test::poll_stream(reader, seq, BroadcastReader::stream_end_polls,
+                    [&](const FrameView& f) { EXPECT_EQ(f.seq(), ++got); });
   EXPECT_EQ(got, seq);
   EXPECT_EQ(reader.lapped(), 0u);
 }

@@ -27,17 +27,11 @@ struct SpscRingTest : ::testing::Test {
   }
   std::vector<std::uint64_t> drain(std::size_t limit = 1000) { return test::poll_seqs(ring, limit); }
   // Polls until `count` frames came, or until a poll more than the consumer
-  // waits for a streaming producer found none (RingConsumer).
+  // waits for a streaming producer found none.
   std::vector<std::uint64_t> drain_count(std::size_t count) {
     std::vector<std::uint64_t> seqs;
-    for (std::uint32_t empty = 0; seqs.size() < count && empty <= SpscRing::stream_end_polls;) {
-      auto n = ring.poll([&](const FrameView& f) { seqs.push_back(f.seq()); }, count - seqs.size());
-      if (!n) {
-        ADD_FAILURE() << to_string(n.error());
-        break;
-      }
-      empty = *n == 0 ? empty + 1 : 0;
-    }
+    test::poll_stream(ring, count, SpscRing::stream_end_polls,
+                      [&](const FrameView& f) { seqs.push_back(f.seq()); });
     return seqs;
   }
   void offer_seq(std::uint64_t seq, std::size_t bytes = 8) {
