@@ -42,7 +42,8 @@ BroadcastWriter::BroadcastWriter(std::span<std::byte> region, RingGeometry geome
                 .load(std::memory_order_acquire)),
       intent_step_(progress_step(geometry.capacity_bytes)),
       announced_(trailer_counter(region, geometry.capacity_bytes, TrailerSlot::TailIntent)
-                     .load(std::memory_order_acquire)) {}
+                     .load(std::memory_order_acquire)),
+      evict_ahead_(can_evict_lines() ? std::min(evict_ahead_max_bytes, geometry.capacity_bytes / 4) : 0) {}
 
 std::expected<Claim, RingError> BroadcastWriter::try_claim(std::size_t payload_bytes) noexcept {
   if (payload_bytes > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
@@ -53,14 +54,26 @@ std::expected<Claim, RingError> BroadcastWriter::try_claim(std::size_t payload_b
   // never become visible before the intent.
   const std::uint64_t end = tail_ + padding + frame_bytes;
   if (static_cast<std::int64_t>(end - announced_) > 0) {
+    const std::uint64_t announced_before = announced_;
     announced_ = (end + intent_step_ - 1) & ~(intent_step_ - 1);
     announce_intent(trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::TailIntent), announced_);
+    evict_ahead(announced_before, announced_);
   }
   if (padding != 0) {
     publish_padding(at(tail_), padding);
     publish_tail(tail_ + padding);
   }
   return Claim{at(tail_), tail_, payload_bytes};
+}
+
+void BroadcastWriter::evict_ahead(std::uint64_t from, std::uint64_t to) const noexcept {
+  if (evict_ahead_ == 0) return;
+  // `from` may come from a foreign or corrupt trailer (a restarted writer
+  // resumes at the stored intent): at most a lap, line by line.
+  if (to - from > geometry_.capacity_bytes) from = to - geometry_.capacity_bytes;
+  const std::uint64_t first = from & ~std::uint64_t{cache_line_bytes - 1};
+  for (std::uint64_t p = first; p - first < to - first; p += cache_line_bytes)
+    evict_line(at(p + evict_ahead_));
 }
 
 void BroadcastWriter::publish_tail(std::uint64_t end) noexcept {

@@ -1,5 +1,8 @@
 #include "queue/ring_layout.hpp"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 namespace sluice::queue {
 
@@ -11,6 +14,18 @@ std::string_view to_string(RingError e) noexcept {
     case RingError::Lapped: return "reader lapped";
   }
   return "unknown ring error";
+}
+
+bool can_evict_lines() noexcept {
+#if defined(__x86_64__)
+  static const bool has_clflushopt = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0 && (ebx & bit_CLFLUSHOPT) != 0;
+  }();
+  return has_clflushopt;
+#else
+  return false;
+#endif
 }
 
 std::string_view RingGeometry::problem() const noexcept {

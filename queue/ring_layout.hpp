@@ -88,6 +88,19 @@ inline void prefetch_for_write(const std::byte* at) noexcept {
 #endif
 }
 
+// Whether this CPU can evict_line() (CLFLUSHOPT, x86 only); checked once.
+bool can_evict_lines() noexcept;
+// Writes the cache line holding `at` back to memory and drops it from every
+// core's cache; its contents do not change (CLFLUSHOPT: weakly ordered, so a
+// burst of them overlaps). Only where can_evict_lines().
+inline void evict_line(const std::byte* at) noexcept {
+#if defined(__x86_64__)
+  asm volatile("clflushopt %0" : : "m"(*at));
+#else
+  (void)at;
+#endif
+}
+
 // A reserved, not yet visible frame. Fill payload(), then commit or abort it
 // through the ring that issued it. Move-only by convention: commit it once.
 struct Claim {

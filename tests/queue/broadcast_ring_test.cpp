@@ -167,6 +167,27 @@ TEST(BroadcastRingIntentTest, WriterAnnouncesItsIntentInStepsAheadOfItsTail) {
   EXPECT_EQ(reader.lapped(), 0u);
 }
 
+// A writer re-attaching resumes at the tail and intent stored in the
+// trailer, and evicts lines ahead of its tail (BroadcastWriter::evict_ahead):
+// an intent a corrupt or foreign trailer left misaligned and far behind the
+// tail must neither hang the writer nor change what readers get.
+TEST(BroadcastRingIntentTest, WriterResumingAtACorruptIntentStillWritesEveryFrame) {
+  constexpr RingGeometry g{.capacity_bytes = 64 * 1024, .max_frame_bytes = 1024};
+  std::vector<std::byte> region(ring_required_bytes(g.capacity_bytes));
+  trailer_counter(region, g.capacity_bytes, TrailerSlot::Tail).store(std::uint64_t{1} << 40);
+  trailer_counter(region, g.capacity_bytes, TrailerSlot::TailIntent).store(12345);
+  BroadcastWriter writer(region, g);
+  BroadcastReader reader(region, g, ReaderStart::Live);
+  for (std::uint64_t seq = 1; seq <= 3; ++seq)
+    ASSERT_TRUE(writer.offer(std::vector<std::byte>(64, std::byte(seq)), {.seq = seq}));
+  std::vector<std::uint64_t> seqs;
+  ASSERT_TRUE(reader.poll([&](const FrameView& f) {
+    for (auto b : f.payload()) EXPECT_EQ(b, std::byte(f.seq()));
+    seqs.push_back(f.seq());
+  }, 10));
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1, 2, 3}));
+}
+
 // Like an spsc consumer (queue/stream_pacer.hpp): a reader that found a
 // backlog leaves the next frames alone while the writer is less than a lead
 // ahead and still writing, and reads them once it stops.
