@@ -81,6 +81,12 @@ TEST(BadInput, ShmWithoutTheSluiceAdapterSaysSoOrRuns) {
   if (run.exit_code != 0) expect_one_line_error(run, 2, "not built into this sluice-bench");
 }
 
+TEST(BadInput, MalformedShmUriIsRefusedNamingTheBadParameter) {
+  const ToolRun run = run_tool({"throughput", "--transport", "shm:bad-input-test?kind=bogus"});
+  if (run.err.find("not built into this sluice-bench") != std::string::npos) return;
+  expect_one_line_error(run, 2, "kind=bogus is not one of spsc|mpsc|broadcast");
+}
+
 TEST(BadInput, PeerThatCannotBeExecutedFailsAtOnce) {
   TempDir tmp;
   const ToolRun run = run_tool({"pingpong", "--transport", "unix-socket", "--peer-exe", "/nonexistent/peer"},

@@ -83,8 +83,10 @@ PeerProcess::~PeerProcess() {
 std::optional<PeerMessage> PeerProcess::wait_message(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    // Rounded up: truncated, a 1 ms wait became poll(0) after the first
+    // microsecond, and the lossy end-marker loop (bench_runner.cpp) sent
+    // markers flat out, lapping a broadcast reader it was waiting for.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() < 0) return std::nullopt;
     pollfd fd{channel_fd_, POLLIN, 0};
     const int ready = poll(&fd, 1, static_cast<int>(left.count()));

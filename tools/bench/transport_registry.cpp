@@ -34,9 +34,8 @@ SelectedTransport select_transport(std::string_view spec) {
                        "': the sluice shm adapter is not built into this sluice-bench "
                        "(tools/bench/transport_sluice.cpp missing)");
     }
-    SelectedTransport row = available_transports().front();
-    if (spec != "sluice-shm") row.uri = std::string(spec);
-    return row;
+    if (spec == "sluice-shm") return available_transports().front();
+    return {sluice_shm_transport(spec), std::string(spec), "shm"};
   }
   for (auto& row : available_transports()) {
     if (row.info.name == spec) return row;

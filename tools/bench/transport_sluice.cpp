@@ -11,6 +11,7 @@
 #include <string>
 
 #include "sluice.hpp"
+#include "tools/bench/errors.hpp"
 #include "tools/bench/transport.hpp"
 #include "tools/bench/transport_sluice.hpp"
 #include "tools/bench/workload.hpp"
@@ -107,10 +108,17 @@ static_assert(BatchReceive<SluiceShm>);
 
 }  // namespace
 
-TransportInfo sluice_shm_transport() {
+TransportInfo sluice_shm_transport(std::string_view uri) {
+  std::optional<shm::RingKind> kind;
+  try {
+    kind = Uri::parse(uri).shm.kind;
+  } catch (const SetupError& e) {
+    throw UsageError(std::string("transport '") + std::string(uri) + "': " + e.what());
+  }
   return {.name = "sluice-shm",
           .summary = "sluice shared-memory channel (spsc ring, zero-copy send, busy-poll receive)",
           .wait = WaitMode::spin,
+          .reliable = kind != shm::RingKind::Broadcast,
           .max_message_bytes = (1u << 20) / 4,
           .make = [](std::string_view uri) { return make_workload<SluiceShm>(std::string(uri)); }};
 }

@@ -35,10 +35,13 @@
 
 namespace sluice::bench {
 
-TransportInfo sluice_shm_transport();
-
 // The URI compare uses for the sluice-shm row (the adapter appends the
 // unique run name to keep runs apart).
 inline constexpr const char* default_sluice_shm_uri = "shm:sluice-bench";
+
+// The sluice-shm row for `uri`: a broadcast channel is lossy (a reader the
+// writer laps loses frames, the stream's end marker among them). Throws
+// UsageError naming what is wrong with a malformed URI.
+TransportInfo sluice_shm_transport(std::string_view uri = default_sluice_shm_uri);
 
 }  // namespace sluice::bench
