@@ -85,7 +85,7 @@ std::optional<PeerMessage> PeerProcess::wait_message(std::chrono::milliseconds t
   for (;;) {
     // Rounded up: truncated, a 1 ms wait became poll(0) after the first
     // microsecond, and the lossy end-marker loop (bench_runner.cpp) sent
-    // markers flat out, lapping a broadcast reader it was waiting for.
+    // markers back to back instead of one per millisecond.
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() < 0) return std::nullopt;
     pollfd fd{channel_fd_, POLLIN, 0};
