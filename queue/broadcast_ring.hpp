@@ -98,10 +98,9 @@ enum class ReaderStart : std::uint8_t {
 
 class BroadcastReader {
  public:
-  // Polls of a still writer that end a stream (queue/stream_pacer.hpp):
-  // the intent it watches moves once per step, 40-odd small frames at
-  // full speed.
-  static constexpr std::uint32_t stream_end_polls = 64;
+  // Polls of a still writer that end a stream (the intent it watches
+  // moves in steps).
+  static constexpr std::uint32_t stream_end_polls = stepped_progress_end_polls;
 
   BroadcastReader(std::span<std::byte> region, RingGeometry geometry, ReaderStart start);
 

@@ -51,9 +51,8 @@ namespace sluice::queue {
 
 class MpscRing {
  public:
-  // Polls of a still progress hint that end a stream (queue/stream_pacer.hpp):
-  // the hint moves once per step, 40-odd small frames at full speed.
-  static constexpr std::uint32_t stream_end_polls = 64;
+  // Polls of a still progress hint that end a stream (it moves in steps).
+  static constexpr std::uint32_t stream_end_polls = stepped_progress_end_polls;
 
   // Attaches to a zeroed region of ring_required_bytes(capacity) bytes.
   MpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept;
