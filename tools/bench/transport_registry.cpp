@@ -34,8 +34,8 @@ SelectedTransport select_transport(std::string_view spec) {
                        "': the sluice shm adapter is not built into this sluice-bench "
                        "(tools/bench/transport_sluice.cpp missing)");
     }
-    if (spec == "sluice-shm") return available_transports().front();
-    return {sluice_shm_transport(spec), std::string(spec), "shm"};
+    const std::string uri = spec == "sluice-shm" ? default_sluice_shm_uri : std::string(spec);
+    return {sluice_shm_transport(uri), uri, "shm"};
   }
   for (auto& row : available_transports()) {
     if (row.info.name == spec) return row;
