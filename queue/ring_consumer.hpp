@@ -3,8 +3,7 @@
 // One thread (in one process) consumes. It walks committed frames from its
 // position, hands each to the handler in place, and later zeroes what it
 // read and publishes head: in batches (a quarter of the ring), or as soon
-// as a poll reads up to an empty length word (while a stream runs: a poll
-// that finds nothing). Batching keeps the zeroing stores out of the
+// as a poll finds nothing. Batching keeps the zeroing stores out of the
 // store buffer in front of the consumer's next time-critical store and
 // moves head's cache line rarely; zeroing keeps the rings' invariant that
 // a length word the producers have not written this lap reads 0, so last
@@ -143,7 +142,6 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
     return 0;
   std::uint64_t position = position_;
   std::size_t delivered = 0;
-  bool drained = false;  // stopped at a frame not yet committed
   // Never a lap past what was handed back: a producer writes below
   // released_ + capacity only, and the bytes from there on are this lap's
   // frames that were read but not yet zeroed. Bounding by position_ instead
@@ -169,7 +167,6 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
       // lands, its payload line then arrives with the header line instead
       // of after it.
       __builtin_prefetch(frame + cache_line_bytes, 0);
-      drained = true;
       break;
     }
     const auto room = geometry_.capacity_bytes - (position & mask_);
@@ -192,12 +189,8 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
   const bool idle = position == position_;
   pacer_.after_poll(idle, delivered);
   position_ = position;
-  // Hand back at once what a poll read up to an empty word, unless a
-  // stream runs (then in batches): the next polls then take the short
-  // path above while they wait, and the producer can restart (SpscRing).
   if (position_ != released_ &&
-      (idle || (drained && !pacer_.streaming()) ||
-       position_ - released_ >= geometry_.capacity_bytes / release_batch_fraction))
+      (idle || position_ - released_ >= geometry_.capacity_bytes / release_batch_fraction))
     release(position_);
   if (position_ != released_) idle_word_ = nullptr;
   return delivered;
