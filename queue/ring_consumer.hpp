@@ -88,6 +88,11 @@ class RingConsumer {
   // Once everything read is released (position_ == released_): where the
   // next frame can land, for idle polls to look at and nothing else.
   void watch_drained() noexcept;
+  // While frames read are not handed back yet: only the position's word.
+  void watch_position() noexcept {
+    idle_word_ = at(position_);
+    restart_word_ = nullptr;
+  }
   void zero(std::uint64_t from, std::uint64_t to) noexcept;
   // The start of the next lap if the producer restarted there. To be called
   // only while this consumer has released everything (the producer restarts
@@ -106,9 +111,10 @@ class RingConsumer {
   std::uint64_t mask_;
   std::uint64_t position_;  // read up to here
   std::uint64_t released_;  // zeroed and published as head up to here
-  // Set by watch_drained() while position_ == released_, else null: the
-  // length word at the position (null if it is misaligned), and offset 0 of
-  // the next lap where a producer may restart (null if it may not).
+  // What an idle poll looks at (watch_drained(), watch_position()): the
+  // length word at the position (null if it is misaligned), and, once
+  // everything read is released, offset 0 of the next lap where a producer
+  // may restart (null if it may not, or not yet).
   const std::byte* idle_word_ = nullptr;
   const std::byte* restart_word_ = nullptr;
   std::uint64_t last_frame_ = 0;  // start of the last frame read (valid once one was)
@@ -120,14 +126,15 @@ class RingConsumer {
 template <class Handler>
 std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
                                                           std::size_t limit) noexcept {
-  // Drained and nothing landed: the poll a spinning reader repeats while it
-  // waits, kept to the loads that tell (in the order restarted_lap() needs).
-  // Every instruction here delays its noticing a frame and, where the two
-  // vCPUs share a core, slows the writer too.
+  // Nothing landed: the poll a spinning reader repeats while it waits, kept
+  // to the loads that tell (in the order restarted_lap() needs) and, the
+  // first time, the hand-back. Every instruction here delays its noticing a
+  // frame and, where the two vCPUs share a core, slows the writer too.
   if (idle_word_ != nullptr && !pacer_.streaming() && load_length_acquire(idle_word_) == 0 &&
       (restart_word_ == nullptr || load_length_acquire(restart_word_) == 0)) {
     __builtin_prefetch(idle_word_ + cache_line_bytes, 0);
     pacer_.after_poll(true, 0);
+    if (position_ != released_) release(position_);
     return 0;
   }
   // The position came from shared memory at attach: a corrupt one must not
@@ -192,7 +199,7 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
   if (position_ != released_ &&
       (idle || position_ - released_ >= geometry_.capacity_bytes / release_batch_fraction))
     release(position_);
-  if (position_ != released_) idle_word_ = nullptr;
+  if (position_ != released_) watch_position();
   return delivered;
 }
 
