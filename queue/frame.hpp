@@ -176,12 +176,12 @@ inline bool is_known_type(std::uint16_t type) noexcept {
 
 // Validates a frame whose length word was already loaded (acquire) as
 // `length`, with `room_bytes` from the frame to the region's end. The rest
-// of the header is only trusted after these checks pass. Always inline:
-// every ring's consumer runs it once per frame, on the latency path (LTO
-// made it a call where the consumer's loop had grown).
-[[gnu::always_inline]] inline std::expected<FrameView, FrameError> check_loaded_frame(
-    const std::byte* frame, std::int32_t length, std::size_t room_bytes,
-    std::size_t max_frame_bytes) noexcept {
+// of the header is only trusted after these checks pass. Inline: every
+// ring's consumer runs it once per frame, on the latency path.
+inline std::expected<FrameView, FrameError> check_loaded_frame(const std::byte* frame,
+                                                               std::int32_t length,
+                                                               std::size_t room_bytes,
+                                                               std::size_t max_frame_bytes) noexcept {
   if (length == 0) return std::unexpected(FrameError::NotCommitted);
   if (length < 0) {
     // Padding: its extent is -length and it must end inside the region.

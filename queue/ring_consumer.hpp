@@ -76,47 +76,37 @@ class RingConsumer {
   // position reads as data: poll() then reports it.
   bool has_data() const noexcept {
     return position_ % frame_alignment != 0 || load_length_acquire(at(position_)) != 0 ||
-           (released_ == position_ && restarted_lap().has_value());
+           restarted_lap().has_value();
   }
   // Hands back everything read so far now (e.g. before the consumer closes).
   void release_consumed() noexcept { release(position_); }
   std::uint64_t position() const noexcept { return position_; }
 
  private:
-  std::byte* at(std::uint64_t position) const noexcept { return data_ + (position & mask_); }
-  void release(std::uint64_t consumed) noexcept;
-  // Once everything read is released (position_ == released_): where the
-  // next frame can land, for idle polls to look at and nothing else.
-  void watch_drained() noexcept;
-  // While frames read are not handed back yet: only the position's word.
-  void watch_position() noexcept {
-    idle_word_ = at(position_);
-    restart_word_ = nullptr;
+  std::byte* at(std::uint64_t position) const noexcept {
+    return region_.data() + (position & (geometry_.capacity_bytes - 1));
   }
+  void release(std::uint64_t consumed) noexcept;
   void zero(std::uint64_t from, std::uint64_t to) noexcept;
-  // The start of the next lap if the producer restarted there. To be called
-  // only while this consumer has released everything (the producer restarts
-  // only then; restart_word_ is current only then), after the position's
-  // length word was loaded (see the class comment). A restarting frame from an earlier lap was zeroed when
+  // The start of the next lap if the producer restarted there. Only once
+  // this consumer released everything (the producer restarts only then),
+  // and to be called after the position's length word was loaded (see the
+  // class comment). A restarting frame from an earlier lap was zeroed when
   // released, so a LapRestart seen here is this lap's.
-  [[gnu::always_inline]] std::optional<std::uint64_t> restarted_lap() const noexcept {
-    if (restart_word_ == nullptr) return std::nullopt;
-    if (load_length_acquire(restart_word_) == 0 || !restarts_lap(restart_word_)) return std::nullopt;
-    return (position_ | mask_) + 1;
+  std::optional<std::uint64_t> restarted_lap() const noexcept {
+    const std::uint64_t lap_start = (position_ | (geometry_.capacity_bytes - 1)) + 1;
+    if (follows_restart_ == FollowsRestart::no || released_ != position_ ||
+        lap_start - position_ == geometry_.capacity_bytes)
+      return std::nullopt;
+    const std::byte* start = at(lap_start);
+    if (load_length_acquire(start) == 0 || !restarts_lap(start)) return std::nullopt;
+    return lap_start;
   }
 
   std::span<std::byte> region_;
   RingGeometry geometry_;
-  std::byte* data_;
-  std::uint64_t mask_;
   std::uint64_t position_;  // read up to here
   std::uint64_t released_;  // zeroed and published as head up to here
-  // What an idle poll looks at (watch_drained(), watch_position()): the
-  // length word at the position (null if it is misaligned), and, once
-  // everything read is released, offset 0 of the next lap where a producer
-  // may restart (null if it may not, or not yet).
-  const std::byte* idle_word_ = nullptr;
-  const std::byte* restart_word_ = nullptr;
   std::uint64_t last_frame_ = 0;  // start of the last frame read (valid once one was)
   StreamPacer pacer_;
   FollowsRestart follows_restart_;
@@ -126,17 +116,6 @@ class RingConsumer {
 template <class Handler>
 std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
                                                           std::size_t limit) noexcept {
-  // Nothing landed: the poll a spinning reader repeats while it waits, kept
-  // to the loads that tell (in the order restarted_lap() needs) and, the
-  // first time, the hand-back. Every instruction here delays its noticing a
-  // frame and, where the two vCPUs share a core, slows the writer too.
-  if (idle_word_ != nullptr && !pacer_.streaming() && load_length_acquire(idle_word_) == 0 &&
-      (restart_word_ == nullptr || load_length_acquire(restart_word_) == 0)) {
-    __builtin_prefetch(idle_word_ + cache_line_bytes, 0);
-    pacer_.after_poll(true, 0);
-    if (position_ != released_) release(position_);
-    return 0;
-  }
   // The position came from shared memory at attach: a corrupt one must not
   // make us load a misaligned length word. Frames keep it aligned after.
   if (position_ % frame_alignment != 0) return std::unexpected(FrameError::Misaligned);
@@ -160,12 +139,10 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
   while (delivered < limit && position - released_ < geometry_.capacity_bytes) {
     std::byte* frame = at(position);
     const std::int32_t length = load_length_acquire(frame);  // A1
-    if (position == released_) {  // only at position_, with everything released
+    if (position == position_) {
       if (const auto lap_start = restarted_lap()) {
         // Skipped bytes are zero already: released last lap, unwritten since.
         position = position_ = released_ = *lap_start;
-        idle_word_ = data_;
-        restart_word_ = nullptr;  // nothing to skip from a lap's start
         continue;
       }
     }
@@ -176,7 +153,7 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
       __builtin_prefetch(frame + cache_line_bytes, 0);
       break;
     }
-    const auto room = geometry_.capacity_bytes - (position & mask_);
+    const auto room = geometry_.capacity_bytes - (position & (geometry_.capacity_bytes - 1));
     auto view = check_loaded_frame(frame, length, room, geometry_.max_frame_bytes);
     if (!view) {
       position_ = position;
@@ -199,7 +176,6 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
   if (position_ != released_ &&
       (idle || position_ - released_ >= geometry_.capacity_bytes / release_batch_fraction))
     release(position_);
-  if (position_ != released_) watch_position();
   return delivered;
 }
 

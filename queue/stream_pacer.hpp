@@ -42,7 +42,6 @@ class StreamPacer {
   bool holds_back(std::uint64_t position, ReadTail&& read_tail) noexcept {
     return streaming_ && waits_for_lead(position, read_tail);
   }
-  bool streaming() const noexcept { return streaming_; }
   // After a poll: `idle` if it moved nothing, `frames` delivered.
   void after_poll(bool idle, std::size_t frames) noexcept {
     run_frames_ = idle ? 0 : run_frames_ + frames;

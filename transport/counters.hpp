@@ -71,13 +71,11 @@ class CounterSet {
  public:
   CounterSet() = default;
   explicit CounterSet(CounterBlock* block) noexcept : block_(block) {}
-  // Always inline: on the hot path of every offer and poll, and LTO
-  // otherwise leaves them as calls where the caller has grown large.
-  [[gnu::always_inline]] void add(Counter c, std::uint64_t n = 1) noexcept {
+  void add(Counter c, std::uint64_t n = 1) noexcept {
     auto v = ref(c);
     v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
-  [[gnu::always_inline]] void set(Counter c, std::uint64_t value) noexcept { ref(c).store(value, std::memory_order_relaxed); }
+  void set(Counter c, std::uint64_t value) noexcept { ref(c).store(value, std::memory_order_relaxed); }
   std::uint64_t get(Counter c) const noexcept { return ref(c).load(std::memory_order_relaxed); }
   void set_session(std::uint32_t session_id) noexcept {
     std::atomic_ref<std::uint32_t>(block_->session_id).store(session_id, std::memory_order_relaxed);

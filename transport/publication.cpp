@@ -88,15 +88,10 @@ Error Publication::count_refusal(queue::RingError e) noexcept {
 
 std::expected<std::uint64_t, Error> Publication::offer_frame(std::span<const std::byte> part,
                                                              std::uint16_t flags) noexcept {
-  // One dispatch on the ring kind for claim, copy and commit.
-  return std::visit(
-      [&](auto& ring) -> std::expected<std::uint64_t, Error> {
-        auto claim = ring.try_claim(part.size());
-        if (!claim) return std::unexpected(count_refusal(claim.error()));
-        if (!part.empty()) std::memcpy(claim->payload().data(), part.data(), part.size());
-        return publish_frame(ring, *claim, flags);
-      },
-      ring_);
+  auto claim = std::visit([&](auto& ring) { return ring.try_claim(part.size()); }, ring_);
+  if (!claim) return std::unexpected(count_refusal(claim.error()));
+  if (!part.empty()) std::memcpy(claim->payload().data(), part.data(), part.size());
+  return publish_frame(*claim, flags);
 }
 
 std::expected<std::uint64_t, Error> Publication::offer(std::span<const std::byte> message) noexcept {
@@ -135,18 +130,15 @@ std::expected<Publication::Claim, Error> Publication::try_claim(std::size_t payl
 }
 
 std::uint64_t Publication::commit(const queue::Claim& claim) noexcept {
-  const std::uint64_t end = std::visit(
-      [&](auto& ring) { return publish_frame(ring, claim, queue::unfragmented_flags); }, ring_);
+  const std::uint64_t end = publish_frame(claim, queue::unfragmented_flags);
   counters_.add(Counter::messages_sent);
   return end;
 }
 
-template <class RingType>
-std::uint64_t Publication::publish_frame(RingType& ring, const queue::Claim& claim,
-                                         std::uint16_t flags) noexcept {
+std::uint64_t Publication::publish_frame(const queue::Claim& claim, std::uint16_t flags) noexcept {
   const queue::FrameFields fields{.flags = flags, .stream_id = stream_id_, .session_id = slot_.session_id,
                                   .seq = next_seq_++};
-  const std::uint64_t end = ring.commit(claim, fields);
+  const std::uint64_t end = std::visit([&](auto& ring) { return ring.commit(claim, fields); }, ring_);
   notifier_.after_commit();
   counters_.add(Counter::frames_sent);
   counters_.add(Counter::bytes_sent, claim.payload_bytes);

@@ -71,8 +71,7 @@ class Publication {
   // A user's claim: one whole message.
   std::uint64_t commit(const queue::Claim& claim) noexcept;
   // Stamps, publishes and counts one frame (a whole message or a fragment).
-  template <class RingType>
-  std::uint64_t publish_frame(RingType& ring, const queue::Claim& claim, std::uint16_t flags) noexcept;
+  std::uint64_t publish_frame(const queue::Claim& claim, std::uint16_t flags) noexcept;
   void abort(const queue::Claim& claim) noexcept;
   std::expected<std::uint64_t, Error> offer_frame(std::span<const std::byte> part,
                                                   std::uint16_t flags) noexcept;

@@ -106,7 +106,7 @@ class Subscription {
   SessionState& find_or_add_session(const queue::FrameView& f) noexcept;
   // After a poll that found nothing. The common case (spinning, no check
   // due) stays inline: a spinning reader goes straight back to the ring.
-  [[gnu::always_inline]] std::expected<std::size_t, Error> when_idle() noexcept {
+  std::expected<std::size_t, Error> when_idle() noexcept {
     ++idle_polls_;
     if (wait_ == shm::WaitKind::Spin && idle_polls_ % stale_check_every != 0) {
       shm::IdleWaiter::pause();
@@ -114,8 +114,7 @@ class Subscription {
     }
     return when_idle_slow();
   }
-  // Out of line (LTO would inline it, and its register saves with it).
-  [[gnu::noinline]] std::expected<std::size_t, Error> when_idle_slow() noexcept;
+  std::expected<std::size_t, Error> when_idle_slow() noexcept;
 
   // Empty polls between checks when spinning: each check reads the clock or
   // makes a syscall, which a spinning reader should not pay on every poll.
