@@ -86,37 +86,59 @@ bool started_after(std::uint32_t pid, std::uint64_t beat_ns) noexcept {
   return start_ns > beat_ns + suspended_ns + margin_ns;
 }
 
-// Whether a slot holding `word` may be taken over: free, its holder dead,
-// or silent (`beat`; none: the subscriber's slot) and either in another pid
-// namespace or replaced under its pid by a process that started later. A
-// live pid whose process is older than its last beat keeps the slot, even
-// silent: a stopped publisher that resumed would write beside the new one.
-bool is_free_or_dead(std::uint64_t word, std::uint64_t* beat, std::chrono::nanoseconds stale_after) noexcept {
+// Whether a publisher slot holding `word` may be taken over: free, its
+// holder dead, or silent (`beat`) and either in another pid namespace or
+// replaced under its pid by a process that started later. A live pid whose
+// process is older than its last beat keeps the slot, even silent: a
+// stopped publisher that resumed would write beside the new one.
+bool is_free_or_dead(std::uint64_t word, std::uint64_t& beat, std::chrono::nanoseconds stale_after) noexcept {
   if (word == 0) return true;
   const ProcessTag holder = ProcessTag::unpack(word);
   const Presence seen = presence(holder);
   if (seen == Presence::Dead) return true;
-  if (beat == nullptr) return false;
-  const std::uint64_t beat_ns = shared(*beat).load(std::memory_order_relaxed);
+  const std::uint64_t beat_ns = shared(beat).load(std::memory_order_relaxed);
   if (!is_stale(beat_ns, stale_after)) return false;
   return seen == Presence::Unseen || started_after(holder.pid, beat_ns);
 }
 
-// Takes `slot` if it is free or its holder is dead; else *holder = the
-// holder. With a `beat`, it is stamped first: whoever sees our tag sees it.
-bool take_slot(std::uint64_t& slot, std::uint64_t* beat, std::chrono::nanoseconds stale_after,
-               ProcessTag* holder) noexcept {
+// Whether the subscriber slot holding `word` may be taken over: free, its
+// holder dead, or its pid now naming a process that started after the
+// holder's stamp (the pid was reused). A holder in another pid namespace
+// has no heartbeat and is never taken over: two readers of one ring would
+// corrupt each other's view.
+bool subscriber_slot_free(std::uint64_t word, std::uint64_t& since) noexcept {
+  if (word == 0) return true;
+  const ProcessTag holder = ProcessTag::unpack(word);
+  const Presence seen = presence(holder);
+  if (seen == Presence::Dead) return true;
+  const std::uint64_t since_ns = shared(since).load(std::memory_order_relaxed);
+  return seen == Presence::Alive && since_ns != 0 && started_after(holder.pid, since_ns);
+}
+
+// Takes `slot` if may_take(its word); else *holder = the holder. `stamp`
+// (a heartbeat, or the subscriber's since) is stamped first: whoever sees
+// our tag sees it. A loser's stamp only moves it later, still after the
+// winner started.
+template <class MayTake>
+bool take_slot(std::uint64_t& slot, std::uint64_t& stamp, MayTake&& may_take, ProcessTag* holder) noexcept {
   auto word = shared(slot);
   const std::uint64_t self = ProcessTag::self().pack();
   std::uint64_t current = word.load(std::memory_order_acquire);
-  while (is_free_or_dead(current, beat, stale_after)) {
-    if (beat != nullptr) shared(*beat).store(monotonic_ns(), std::memory_order_relaxed);
-    // seq_cst (release included): the beat before the tag. Strong: a
-    // spurious failure would re-judge a silent holder by our own beat.
+  while (may_take(current)) {
+    shared(stamp).store(monotonic_ns(), std::memory_order_relaxed);
+    // seq_cst (release included): the stamp before the tag. Strong: a
+    // spurious failure would re-judge a silent holder by our own stamp.
     if (word.compare_exchange_strong(current, self, std::memory_order_seq_cst)) return true;
   }
   *holder = ProcessTag::unpack(current);
   return false;
+}
+
+bool take_publisher_slot(SegmentDescriptor& d, std::size_t i, std::chrono::nanoseconds stale_after,
+                         ProcessTag* holder) noexcept {
+  auto& beat = d.publisher_beats[i];
+  return take_slot(d.publishers[i], beat,
+                   [&](std::uint64_t word) { return is_free_or_dead(word, beat, stale_after); }, holder);
 }
 
 // Frees the slots of killed publishers. Their frames are in the ring or
@@ -126,7 +148,7 @@ void reclaim_dead_slots(SegmentDescriptor& d, std::chrono::nanoseconds stale_aft
   for (std::size_t i = 0; i < max_publishers; ++i) {
     auto word = shared(d.publishers[i]);
     std::uint64_t current = word.load(std::memory_order_acquire);
-    if (current != 0 && is_free_or_dead(current, &d.publisher_beats[i], stale_after))
+    if (current != 0 && is_free_or_dead(current, d.publisher_beats[i], stale_after))
       word.compare_exchange_strong(current, 0, std::memory_order_seq_cst);
   }
 }
@@ -177,7 +199,7 @@ std::expected<PublisherSlot, PublisherRefusal> attach_publisher(SegmentDescripto
   ProcessTag holder;
   std::uint32_t index = 0;
   if (exclusive) {
-    if (!take_slot(d.publishers[0], &d.publisher_beats[0], stale_after, &holder)) {
+    if (!take_publisher_slot(d, 0, stale_after, &holder)) {
       const auto beat = shared(d.publisher_beats[0]).load(std::memory_order_relaxed);
       const auto now = monotonic_ns();
       PublisherRefusal refusal{holder};
@@ -186,9 +208,7 @@ std::expected<PublisherSlot, PublisherRefusal> attach_publisher(SegmentDescripto
     }
   } else {
     reclaim_dead_slots(d, stale_after);
-    while (index < max_publishers &&
-           !take_slot(d.publishers[index], &d.publisher_beats[index], stale_after, &holder))
-      ++index;
+    while (index < max_publishers && !take_publisher_slot(d, index, stale_after, &holder)) ++index;
     if (index == max_publishers) return std::unexpected(PublisherRefusal{});
   }
   // seq_cst: ordered after our slot's CAS against a leaving publisher's
@@ -200,10 +220,9 @@ std::expected<PublisherSlot, PublisherRefusal> attach_publisher(SegmentDescripto
 }
 
 bool attach_subscriber(SegmentDescriptor& d, ProcessTag* owner) noexcept {
-  // Take the slot if free or held by a dead process (never by an unseen
-  // one: it has no heartbeat); CAS so two starting subscribers cannot both
-  // win.
-  return take_slot(d.subscriber, nullptr, {}, owner);
+  // CAS so two starting subscribers cannot both win.
+  return take_slot(d.subscriber, d.subscriber_since,
+                   [&](std::uint64_t word) { return subscriber_slot_free(word, d.subscriber_since); }, owner);
 }
 
 void detach_subscriber(SegmentDescriptor& d) noexcept {

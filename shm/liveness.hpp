@@ -88,10 +88,11 @@ struct PublisherRefusal {
 // older than `stale_after`.
 std::expected<PublisherSlot, PublisherRefusal> attach_publisher(SegmentDescriptor& d, bool exclusive,
                                                                 std::chrono::nanoseconds stale_after) noexcept;
-// Claims the single-subscriber slot unless a live process holds it. A
-// subscriber in another pid namespace has no heartbeat: its slot is never
-// taken over (two readers of one ring would corrupt each other's view);
-// if it died, remove the channel.
+// Claims the single-subscriber slot unless a live process holds it (a pid
+// that now names a process started after the holder attached was reused:
+// that holder is dead). A subscriber in another pid namespace has no
+// heartbeat: its slot is never taken over (two readers of one ring would
+// corrupt each other's view); if it died, remove the channel.
 bool attach_subscriber(SegmentDescriptor& d, ProcessTag* owner) noexcept;
 void detach_subscriber(SegmentDescriptor& d) noexcept;
 // Stamps the heartbeat of this process's slot `index`.

@@ -48,7 +48,11 @@ struct alignas(64) SegmentDescriptor {
   std::uint64_t final_seq;           // last seq of the session that closed (valid with closed)
   std::uint32_t final_session_id;    // that session
   std::uint32_t reserved1;
-  std::byte pad1[256 - 32];
+  // CLOCK_MONOTONIC ns stamped by each subscriber before it takes the slot:
+  // after its holder started, so a pid naming a younger process was reused.
+  // 0 = never stamped.
+  std::uint64_t subscriber_since;
+  std::byte pad1[256 - 40];
   // --- blocking wait ---
   std::uint32_t wake_word;           // futex: bumped by the writer on commit
   std::uint32_t parked_readers;      // readers inside futex_wait
@@ -71,6 +75,7 @@ static_assert(offsetof(SegmentDescriptor, capacity_bytes) == 16);
 static_assert(offsetof(SegmentDescriptor, next_session_id) == 256);
 static_assert(offsetof(SegmentDescriptor, subscriber) == 264);
 static_assert(offsetof(SegmentDescriptor, final_seq) == 272);
+static_assert(offsetof(SegmentDescriptor, subscriber_since) == 288);
 static_assert(offsetof(SegmentDescriptor, wake_word) == 512);
 static_assert(offsetof(SegmentDescriptor, publishers) == 768);
 static_assert(offsetof(SegmentDescriptor, publisher_beats) == 1024);

@@ -212,5 +212,29 @@ TEST_F(LivenessTest, SubscriberSlotOfAForeignProcessIsNeverTakenOver) {
   EXPECT_EQ(d.subscriber, 0u);
 }
 
+TEST_F(LivenessTest, SubscriberSlotWhosePidNowNamesAYoungerProcessIsTakenOver) {
+  // The subscriber attached 2 s ago and died; the kernel has since handed
+  // its pid to a process started later: not the subscriber.
+  d.subscriber_since = monotonic_ns() - 2'000'000'000ull;
+  const Sleeper reused;
+  d.subscriber = reused.tag().pack();
+  ProcessTag owner;
+  EXPECT_TRUE(attach_subscriber(d, &owner));
+  EXPECT_EQ(d.subscriber, ProcessTag::self().pack());
+  EXPECT_GT(d.subscriber_since, monotonic_ns() - 1'000'000'000ull) << "stamped by the new holder";
+}
+
+TEST_F(LivenessTest, LiveSubscriberKeepsItsSlot) {
+  const Sleeper holder;
+  d.subscriber_since = monotonic_ns();  // stamped after it started
+  d.subscriber = holder.tag().pack();
+  ProcessTag owner;
+  EXPECT_FALSE(attach_subscriber(d, &owner));
+  EXPECT_EQ(owner.pid, static_cast<std::uint32_t>(holder.pid));
+  d.subscriber_since = 0;  // never stamped (a segment from an older build)
+  EXPECT_FALSE(attach_subscriber(d, &owner)) << "an unknown attach time proves nothing";
+  EXPECT_EQ(d.subscriber, holder.tag().pack());
+}
+
 }  // namespace
 }  // namespace sluice::shm
