@@ -243,29 +243,6 @@ TEST_F(SpscRingTest, ConsumerThatFoundABacklogReadsAtOnceWhenTheProducerIsALeadA
   EXPECT_EQ(drain(), want);
 }
 
-// Holding back, the consumer looks at the producer's tail only every
-// look_interval_polls polls (each look takes the line the producer writes).
-TEST_F(SpscRingTest, ConsumerHoldingBackSeesALeadAtItsNextLook) {
-  use_geometry(four_k);
-  for (std::uint64_t s = 1; s <= backlog; ++s) offer_seq(s);
-  EXPECT_EQ(drain().size(), backlog);
-  offer_seq(backlog + 1);
-  EXPECT_TRUE(drain().empty()) << "looked: less than a lead ahead";
-  std::vector<std::uint64_t> want{backlog + 1};
-  for (std::uint64_t s = backlog + 2; s <= backlog + 17; ++s) {
-    offer_seq(s);
-    want.push_back(s);
-  }
-  std::uint32_t polls = 0;
-  std::vector<std::uint64_t> got;
-  while (got.empty() && polls <= StreamPacer::look_interval_polls) {
-    got = drain();
-    ++polls;
-  }
-  EXPECT_EQ(got, want);
-  EXPECT_EQ(polls, StreamPacer::look_interval_polls) << "the lead is seen at the next look";
-}
-
 TEST_F(SpscRingTest, ConsumerTakingOneFrameAPollEntersTheLeadModeToo) {
   use_geometry(four_k);
   for (std::uint64_t s = 1; s <= backlog; ++s) offer_seq(s);
