@@ -98,6 +98,10 @@ enum class ReaderStart : std::uint8_t {
 
 class BroadcastReader {
  public:
+  // Polls of a still writer that end a stream (the intent it watches
+  // moves in steps).
+  static constexpr std::uint32_t stream_end_polls = stepped_progress_end_polls;
+
   BroadcastReader(std::span<std::byte> region, RingGeometry geometry, ReaderStart start);
 
   // Calls handler(const FrameView&) on a private copy of up to `limit`

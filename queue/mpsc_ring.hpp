@@ -51,6 +51,9 @@ namespace sluice::queue {
 
 class MpscRing {
  public:
+  // Polls of a still progress hint that end a stream (it moves in steps).
+  static constexpr std::uint32_t stream_end_polls = stepped_progress_end_polls;
+
   // Attaches to a zeroed region of ring_required_bytes(capacity) bytes.
   MpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept;
 

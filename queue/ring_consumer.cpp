@@ -6,15 +6,15 @@
 namespace sluice::queue {
 
 RingConsumer::RingConsumer(std::span<std::byte> region, RingGeometry geometry,
-                           FollowsRestart follows_restart, TrailerSlot progress_word) noexcept
+                           FollowsRestart follows_restart, ProgressWord progress) noexcept
     : region_(region),
       geometry_(geometry),
       position_(trailer_counter(region, geometry.capacity_bytes, TrailerSlot::Head)
                     .load(std::memory_order_acquire)),
       released_(position_),
-      pacer_(geometry.capacity_bytes),
+      pacer_(geometry.capacity_bytes, progress.end_polls),
       follows_restart_(follows_restart),
-      progress_slot_(progress_word) {}
+      progress_slot_(progress.slot) {}
 
 void RingConsumer::zero(std::uint64_t from, std::uint64_t to) noexcept {
   const std::uint64_t capacity = geometry_.capacity_bytes;

@@ -22,8 +22,7 @@
 // that word only ever holds frame starts.)
 // Streaming: a consumer that keeps up with a stream reads in batches a
 // lead behind the producers (queue/stream_pacer.hpp), judged by a trailer
-// word the producers raise as they write (the constructor's progress_word:
-// spsc's tail, mpsc's stepped hint).
+// word the producers raise as they write (ProgressWord).
 // Ordering edges:
 //  A1     acquire of each length word (queue/frame.hpp).
 //  R2/A2  head is stored (release) after the frames below it were read and
@@ -47,6 +46,14 @@ namespace sluice::queue {
 // of a committed frame would look like a restart and be skipped).
 enum class FollowsRestart : bool { no, yes };
 
+// The trailer word a streaming consumer watches while it waits for the
+// producers' lead, and how many polls it may stand still while a stream
+// still runs (queue/stream_pacer.hpp).
+struct ProgressWord {
+  TrailerSlot slot;
+  std::uint32_t end_polls;
+};
+
 class RingConsumer {
  public:
   // Released bytes are handed back once this fraction of the ring is
@@ -54,7 +61,7 @@ class RingConsumer {
   static constexpr std::size_t release_batch_fraction = 4;
   // Resumes at the head published in the region's trailer.
   RingConsumer(std::span<std::byte> region, RingGeometry geometry, FollowsRestart follows_restart,
-               TrailerSlot progress_word) noexcept;
+               ProgressWord progress) noexcept;
 
   // Calls handler(const FrameView&) for up to `limit` committed frames in
   // order; padding is skipped. Returns how many were delivered (0 also while

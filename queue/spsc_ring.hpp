@@ -57,6 +57,11 @@ namespace sluice::queue {
 
 class SpscRing {
  public:
+  // Polls of a still tail that end a stream (queue/stream_pacer.hpp): the
+  // producer stores its tail with every frame, and a plain store does not
+  // wait for the line a streaming consumer keeps reading.
+  static constexpr std::uint32_t stream_end_polls = 8;
+
   // Attaches to a region of ring_required_bytes(geometry.capacity_bytes)
   // bytes. The region must have been zeroed (or formatted) once by its creator.
   SpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept;

@@ -134,7 +134,7 @@ TEST(BroadcastRingBatchTest, BacklogLargerThanTheScratchBufferComesOverSeveralPo
     ASSERT_TRUE(writer.offer(std::vector<std::byte>(64, std::byte(s)), {.seq = s}));
   std::vector<std::uint64_t> seqs;
   const std::size_t polls =
-      test::poll_stream(reader, count, StreamPacer::end_polls, [&](const FrameView& f) {
+      test::poll_stream(reader, count, BroadcastReader::stream_end_polls, [&](const FrameView& f) {
         for (auto b : f.payload()) ASSERT_EQ(b, std::byte(f.seq()));
         seqs.push_back(f.seq());
       });
@@ -161,7 +161,7 @@ TEST(BroadcastRingIntentTest, WriterAnnouncesItsIntentInStepsAheadOfItsTail) {
   offer();
   EXPECT_EQ(intent(), 8192u);
   std::uint64_t got = 0;
-  test::poll_stream(reader, seq, StreamPacer::end_polls,
+  test::poll_stream(reader, seq, BroadcastReader::stream_end_polls,
                     [&](const FrameView& f) { EXPECT_EQ(f.seq(), ++got); });
   EXPECT_EQ(got, seq);
   EXPECT_EQ(reader.lapped(), 0u);
@@ -199,12 +199,12 @@ TEST_F(BroadcastRingTest, ReaderThatFoundABacklogReadsTheNextFrameOnceTheWriterS
   offer(backlog + 1);
   std::uint32_t empty_polls = 0;
   std::vector<std::uint64_t> got;
-  while (got.empty() && empty_polls <= StreamPacer::end_polls) {
+  while (got.empty() && empty_polls <= BroadcastReader::stream_end_polls) {
     got = drain(r);
     if (got.empty()) ++empty_polls;
   }
   EXPECT_EQ(got, (std::vector<std::uint64_t>{backlog + 1}));
-  EXPECT_EQ(empty_polls, StreamPacer::end_polls) << "held while the tail might still move";
+  EXPECT_EQ(empty_polls, BroadcastReader::stream_end_polls) << "held while the tail might still move";
   offer(backlog + 2);
   EXPECT_EQ(drain(r), (std::vector<std::uint64_t>{backlog + 2})) << "the stream ended: read at once";
 }

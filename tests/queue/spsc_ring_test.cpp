@@ -30,7 +30,7 @@ struct SpscRingTest : ::testing::Test {
   // waits for a streaming producer found none.
   std::vector<std::uint64_t> drain_count(std::size_t count) {
     std::vector<std::uint64_t> seqs;
-    test::poll_stream(ring, count, StreamPacer::end_polls,
+    test::poll_stream(ring, count, SpscRing::stream_end_polls,
                       [&](const FrameView& f) { seqs.push_back(f.seq()); });
     return seqs;
   }
@@ -221,12 +221,12 @@ TEST_F(SpscRingTest, ConsumerThatFoundABacklogReadsTheNextFrameOnceTheProducerSt
   offer_seq(backlog + 1);
   std::uint32_t empty_polls = 0;
   std::vector<std::uint64_t> got;
-  while (got.empty() && empty_polls <= StreamPacer::end_polls) {
+  while (got.empty() && empty_polls <= SpscRing::stream_end_polls) {
     got = drain();
     if (got.empty()) ++empty_polls;
   }
   EXPECT_EQ(got, (std::vector<std::uint64_t>{backlog + 1}));
-  EXPECT_EQ(empty_polls, StreamPacer::end_polls) << "held while the tail might still move";
+  EXPECT_EQ(empty_polls, SpscRing::stream_end_polls) << "held while the tail might still move";
   offer_seq(backlog + 2);
   EXPECT_EQ(drain(), (std::vector<std::uint64_t>{backlog + 2})) << "the stream ended: read at once";
 }
