@@ -108,7 +108,7 @@ BroadcastReader::BroadcastReader(std::span<std::byte> region, RingGeometry geome
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
       position_(writer_position()),
-      pacer_(geometry.capacity_bytes, stream_end_polls),
+      pacer_(geometry.capacity_bytes, stream_end_still),
       scratch_(align_frame(geometry.max_frame_bytes) + batch_bytes) {
   if (start == ReaderStart::Earliest) position_ = earliest_position();
 }

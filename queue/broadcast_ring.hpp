@@ -98,9 +98,9 @@ enum class ReaderStart : std::uint8_t {
 
 class BroadcastReader {
  public:
-  // Polls of a still writer that end a stream (the intent it watches
-  // moves in steps).
-  static constexpr std::uint32_t stream_end_polls = stepped_progress_end_polls;
+  // How long a still writer ends a stream (the intent it watches moves
+  // in steps).
+  static constexpr std::chrono::nanoseconds stream_end_still = stepped_progress_end_still;
 
   BroadcastReader(std::span<std::byte> region, RingGeometry geometry, ReaderStart start);
 
@@ -163,7 +163,7 @@ std::expected<std::size_t, FrameError> BroadcastReader::poll(Handler&& handler,
   const std::uint64_t before = position_;
   auto copied = copy_batch(limit, writer_position());
   if (!copied) return copied;
-  pacer_.after_poll(position_ == before, *copied);
+  pacer_.after_poll(before, position_ == before, *copied);
   const std::byte* frame = scratch_.data();
   for (std::size_t i = 0; i < *copied; ++i) {
     std::int32_t length;

@@ -10,7 +10,7 @@ MpscRing::MpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
       progress_step_(progress_step(geometry.capacity_bytes)),
-      consumer_(region, geometry, FollowsRestart::no, {TrailerSlot::TailIntent, stream_end_polls}) {}
+      consumer_(region, geometry, FollowsRestart::no, {TrailerSlot::TailIntent, stream_end_still}) {}
 
 std::uint64_t MpscRing::producer_position() const noexcept {
   return counter(TrailerSlot::Tail).load(std::memory_order_acquire);

@@ -51,8 +51,8 @@ namespace sluice::queue {
 
 class MpscRing {
  public:
-  // Polls of a still progress hint that end a stream (it moves in steps).
-  static constexpr std::uint32_t stream_end_polls = stepped_progress_end_polls;
+  // How long a still progress hint ends a stream (it moves in steps).
+  static constexpr std::chrono::nanoseconds stream_end_still = stepped_progress_end_still;
 
   // Attaches to a zeroed region of ring_required_bytes(capacity) bytes.
   MpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept;

@@ -12,9 +12,9 @@ RingConsumer::RingConsumer(std::span<std::byte> region, RingGeometry geometry,
       position_(trailer_counter(region, geometry.capacity_bytes, TrailerSlot::Head)
                     .load(std::memory_order_acquire)),
       released_(position_),
-      pacer_(geometry.capacity_bytes, progress.end_polls),
       follows_restart_(follows_restart),
-      progress_slot_(progress.slot) {}
+      progress_slot_(progress.slot),
+      pacer_(geometry.capacity_bytes, progress.end_still) {}
 
 void RingConsumer::zero(std::uint64_t from, std::uint64_t to) noexcept {
   const std::uint64_t capacity = geometry_.capacity_bytes;

@@ -29,6 +29,7 @@
 //         zeroed; producers acquire head before reusing that space.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <expected>
@@ -47,11 +48,11 @@ namespace sluice::queue {
 enum class FollowsRestart : bool { no, yes };
 
 // The trailer word a streaming consumer watches while it waits for the
-// producers' lead, and how many polls it may stand still while a stream
-// still runs (queue/stream_pacer.hpp).
+// producers' lead, and how long it may stand still while a stream still
+// runs (queue/stream_pacer.hpp).
 struct ProgressWord {
   TrailerSlot slot;
-  std::uint32_t end_polls;
+  std::chrono::nanoseconds end_still;
 };
 
 class RingConsumer {
@@ -108,9 +109,9 @@ class RingConsumer {
   std::uint64_t position_;  // read up to here
   std::uint64_t released_;  // zeroed and published as head up to here
   std::uint64_t last_frame_ = 0;  // start of the last frame read (valid once one was)
-  StreamPacer pacer_;
   FollowsRestart follows_restart_;
   TrailerSlot progress_slot_;
+  StreamPacer pacer_;
 };
 
 template <class Handler>
@@ -171,7 +172,7 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
     position = next_frame_position(position, align_frame(view->frame_bytes()), flags);
   }
   const bool idle = position == position_;
-  pacer_.after_poll(idle, delivered);
+  pacer_.after_poll(position_, idle, delivered);
   position_ = position;
   if (position_ != released_ &&
       (idle || position_ - released_ >= geometry_.capacity_bytes / release_batch_fraction))

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -36,10 +37,10 @@ enum class TrailerSlot : std::uint8_t { Tail = 0, Head = 1, TailIntent = 2, Head
 constexpr std::uint64_t progress_step(std::size_t capacity_bytes) noexcept {
   return capacity_bytes / 16 < 4096 ? capacity_bytes / 16 : 4096;
 }
-// Polls of a still stepped progress word that end a stream
+// How long a still stepped progress word ends a stream
 // (queue/stream_pacer.hpp): the word moves once per step, 40-odd small
-// frames at full speed.
-inline constexpr std::uint32_t stepped_progress_end_polls = 64;
+// frames, under a microsecond at full speed.
+inline constexpr std::chrono::nanoseconds stepped_progress_end_still{2000};
 // Whether a write from `from` to `to` crossed a progress step boundary.
 constexpr bool crosses_step(std::uint64_t from, std::uint64_t to, std::uint64_t step) noexcept {
   return ((from ^ to) & ~(step - 1)) != 0;

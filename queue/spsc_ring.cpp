@@ -9,7 +9,7 @@ SpscRing::SpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept
       data_(region.data()),
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
-      consumer_(region, geometry, FollowsRestart::yes, {TrailerSlot::Tail, stream_end_polls}) {
+      consumer_(region, geometry, FollowsRestart::yes, {TrailerSlot::Tail, stream_end_still}) {
   // A producer or consumer re-attaching (restart) resumes where the ring is.
   tail_ = producer_position();
   cached_head_ = consumer_.position();

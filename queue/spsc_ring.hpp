@@ -43,6 +43,7 @@
 // region is never read out of bounds).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <expected>
@@ -57,10 +58,10 @@ namespace sluice::queue {
 
 class SpscRing {
  public:
-  // Polls of a still tail that end a stream (queue/stream_pacer.hpp): the
-  // producer stores its tail with every frame, and a plain store does not
-  // wait for the line a streaming consumer keeps reading.
-  static constexpr std::uint32_t stream_end_polls = 8;
+  // How long a still tail ends a stream (queue/stream_pacer.hpp): the
+  // producer stores its tail with every frame, tens of nanoseconds apart
+  // at full speed.
+  static constexpr std::chrono::nanoseconds stream_end_still{1000};
 
   // Attaches to a region of ring_required_bytes(geometry.capacity_bytes)
   // bytes. The region must have been zeroed (or formatted) once by its creator.

@@ -4,82 +4,130 @@
 // is still filling (and the writer's tail, which moves with every frame),
 // and both sides then slow to one line transfer per frame (measured on the
 // 2-vCPU VM: 20-25 M msgs/s for an spsc reader whose handler does little,
-// against 80 M and more for one that lags; 3.5 M for a broadcast reader
+// against 70 M and more for one that lags; 3.5 M for a broadcast reader
 // with the vCPUs far apart). So once a reader has read a backlog
 // (backlog_frames) with no empty poll in between, in one poll or in several
 // (a reader polling one to seven frames at a time fell into the lock-step
-// too: 8-31 M), it reads only when the writer's tail is a lead ahead of it
-// or has stopped moving for `end_polls` polls (the reader's choice: enough
-// polls to see the tail move at full speed; for an spsc tail, which moves
-// with every frame, two were too few when the host put the vCPUs far apart:
-// the writer, slowed by the reader, looked stopped); meanwhile its poll
-// returns 0.
+// too), it holds back (its poll returns 0) until one of:
+//  - the writer's progress is a lead ahead: read up to there, go on streaming;
+//  - the progress word stood still for `still` (the stream ended): read as
+//    frames land again;
+//  - the hold lasted hold_max: read up to the progress word. A writer that
+//    made half a lead in that time streams on; a slower one is paced (a
+//    feed that sends every microsecond or so), and its frames are read as
+//    they land again: a hold is the reader's latency, and a paced writer
+//    has the time between its frames to absorb the line transfers anyway.
+//    The frames a hold let pile up are not a new backlog.
+// The bounds are times, not polls: a held poll costs from 5 ns to 100 ns
+// and more with the host's placement of the vCPUs. Counted in polls, a
+// writer slowed by a line transfer looked stopped (8 polls) in one
+// placement, and a 10 M msgs/s paced stream was held for its whole lead
+// (tens of microseconds) in another. A held reader looks at the progress
+// word once per look_interval only: an spsc writer stores its tail with
+// every frame, and a look on every poll made each of those stores wait for
+// the line to come back (the writer held to a few M msgs/s when the vCPUs
+// were far apart, so the hold measured the reader, not the writer).
 // Request/response traffic (a few frames, then nothing) never enters this
-// mode; a message that follows a stream waits at most those polls.
-// The lead is at most a quarter of the ring, so a broadcast reader holding
-// back is never lapped for it.
+// mode. The lead is at most a quarter of the ring, so a broadcast reader
+// holding back is never lapped for it.
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
 namespace sluice::queue {
 
-class StreamPacer {
+template <class Clock>
+class BasicStreamPacer {
  public:
   static constexpr std::size_t backlog_frames = 8;
   static constexpr std::size_t lead_max_bytes = 32 * 1024;
+  // Longest hold: a flat-out writer of 64-byte messages makes 32 KiB in
+  // about 5 us when the vCPUs are far apart, so in 4 us it makes well over
+  // half a lead; a 10 M msgs/s paced one makes a tenth of it.
+  static constexpr std::chrono::nanoseconds hold_max{4000};
+  static constexpr std::chrono::nanoseconds look_interval{500};
 
-  StreamPacer(std::size_t capacity_bytes, std::uint32_t end_polls) noexcept
-      : lead_bytes_(std::min(lead_max_bytes, capacity_bytes / 4)), end_polls_(end_polls) {}
+  BasicStreamPacer(std::size_t capacity_bytes, std::chrono::nanoseconds still) noexcept
+      : lead_bytes_(std::min(lead_max_bytes, capacity_bytes / 4)), still_(still) {}
 
   // Before a poll at `position`: whether to leave the frames alone this
   // poll. `read_tail()` loads the writer's progress: its tail, or a word
   // that moves in steps (a hint either way: every frame is still checked
-  // on its own); it is called only while streaming.
+  // on its own); it and the clock are read only while streaming.
   template <class ReadTail>
   bool holds_back(std::uint64_t position, ReadTail&& read_tail) noexcept {
     return streaming_ && waits_for_lead(position, read_tail);
   }
-  // After a poll: `idle` if it moved nothing, `frames` delivered.
-  void after_poll(bool idle, std::size_t frames) noexcept {
-    run_frames_ = idle ? 0 : run_frames_ + frames;
+  // After a poll that began at `start`: `idle` if it moved nothing,
+  // `frames` delivered.
+  void after_poll(std::uint64_t start, bool idle, std::size_t frames) noexcept {
+    if (idle)
+      run_frames_ = 0;
+    else if (ahead(lead_end_, start) <= 0)  // not the catch-up after a hold
+      run_frames_ += frames;
     if (run_frames_ >= backlog_frames) streaming_ = true;
   }
 
  private:
+  using Time = typename Clock::time_point;
+
+  // Out of line: a poll that does not stream keeps only the flag test.
   template <class ReadTail>
-  bool waits_for_lead(std::uint64_t position, ReadTail& read_tail) noexcept {
-    // Up to the tail that gave the lead, read without looking again: the
-    // writer stores its tail with every commit, so a reader taking a few
-    // frames per poll would pull that line across once per poll.
-    if (static_cast<std::int64_t>(lead_end_ - position) > 0) return false;
-    const std::uint64_t tail = read_tail();
-    if (tail != seen_tail_) {
-      seen_tail_ = tail;
-      still_polls_ = 0;
-    } else if (still_polls_ < end_polls_) {
-      ++still_polls_;
+  [[gnu::noinline]] bool waits_for_lead(std::uint64_t position, ReadTail& read_tail) noexcept {
+    // Up to the tail that ended the last hold, read without looking again:
+    // an spsc writer stores its tail with every commit, so a reader taking
+    // a few frames per poll would pull that line across once per poll.
+    if (ahead(lead_end_, position) > 0) return false;
+    const Time now = Clock::now();
+    if (!holding_) {
+      holding_ = true;
+      hold_start_ = seen_at_ = looked_at_ = now;
+      hold_tail_ = seen_tail_ = read_tail();
+    } else if (now - looked_at_ >= look_interval) {
+      looked_at_ = now;
+      if (const std::uint64_t tail = read_tail(); tail != seen_tail_) {
+        seen_tail_ = tail;
+        seen_at_ = now;
+      }
     }
-    // Signed: a progress hint (mpsc) may lag behind what was already read.
-    if (static_cast<std::int64_t>(tail - position) >= static_cast<std::int64_t>(lead_bytes_)) {
-      lead_end_ = tail;
-      return false;
+    const std::uint64_t tail = seen_tail_;
+    if (ahead(tail, position) >= static_cast<std::int64_t>(lead_bytes_)) return end_hold(tail, true);
+    if (now - seen_at_ >= still_) return end_hold(tail, false);
+    if (now - hold_start_ < hold_max) return true;
+    return end_hold(tail, ahead(tail, hold_tail_) >= static_cast<std::int64_t>(lead_bytes_ / 2));
+  }
+  // Signed: a progress hint (mpsc) may lag behind what was already read.
+  static std::int64_t ahead(std::uint64_t a, std::uint64_t b) noexcept {
+    return static_cast<std::int64_t>(a - b);
+  }
+  bool end_hold(std::uint64_t tail, bool streams_on) noexcept {
+    holding_ = false;
+    lead_end_ = tail;
+    if (!streams_on) {
+      streaming_ = false;  // read as frames land until the next backlog
+      run_frames_ = 0;
     }
-    if (still_polls_ < end_polls_) return true;
-    streaming_ = false;  // the stream ended: read as soon as frames land
-    run_frames_ = 0;
     return false;
   }
 
-  std::size_t lead_bytes_;         // see lead_max_bytes
-  std::uint32_t end_polls_;        // polls of a still tail that end a stream
-  std::uint64_t seen_tail_ = 0;    // the writer's tail at the last lead check
-  std::uint32_t still_polls_ = 0;  // lead checks since that tail last moved
-  std::uint64_t lead_end_ = 0;     // the tail seen a lead ahead: read up to it
-  std::size_t run_frames_ = 0;     // frames read since a poll last found none
-  bool streaming_ = false;         // a backlog was read and the stream goes on
+  // The flags first: a reader's poll looks at streaming_ and nothing else
+  // here unless it streams.
+  bool streaming_ = false;           // a backlog was read and the stream goes on
+  bool holding_ = false;             // the last poll was held back
+  std::size_t lead_bytes_;           // see lead_max_bytes
+  std::chrono::nanoseconds still_;   // a still progress word this long ends a stream
+  Time hold_start_{};                // when the current hold began
+  std::uint64_t hold_tail_ = 0;      // the writer's progress then
+  Time seen_at_{};                   // when the progress word last moved (or the hold began)
+  Time looked_at_{};                 // when it was last read
+  std::uint64_t seen_tail_ = 0;      // its value then
+  std::uint64_t lead_end_ = 0;       // the progress that ended the last hold: read up to it
+  std::size_t run_frames_ = 0;       // frames read since a poll last found none
 };
+
+using StreamPacer = BasicStreamPacer<std::chrono::steady_clock>;
 
 }  // namespace sluice::queue

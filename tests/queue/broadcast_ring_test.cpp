@@ -134,7 +134,7 @@ TEST(BroadcastRingBatchTest, BacklogLargerThanTheScratchBufferComesOverSeveralPo
     ASSERT_TRUE(writer.offer(std::vector<std::byte>(64, std::byte(s)), {.seq = s}));
   std::vector<std::uint64_t> seqs;
   const std::size_t polls =
-      test::poll_stream(reader, count, BroadcastReader::stream_end_polls, [&](const FrameView& f) {
+      test::poll_stream(reader, count, [&](const FrameView& f) {
         for (auto b : f.payload()) ASSERT_EQ(b, std::byte(f.seq()));
         seqs.push_back(f.seq());
       });
@@ -161,8 +161,7 @@ TEST(BroadcastRingIntentTest, WriterAnnouncesItsIntentInStepsAheadOfItsTail) {
   offer();
   EXPECT_EQ(intent(), 8192u);
   std::uint64_t got = 0;
-  test::poll_stream(reader, seq, BroadcastReader::stream_end_polls,
-                    [&](const FrameView& f) { EXPECT_EQ(f.seq(), ++got); });
+  test::poll_stream(reader, seq, [&](const FrameView& f) { EXPECT_EQ(f.seq(), ++got); });
   EXPECT_EQ(got, seq);
   EXPECT_EQ(reader.lapped(), 0u);
 }
@@ -197,14 +196,13 @@ TEST_F(BroadcastRingTest, ReaderThatFoundABacklogReadsTheNextFrameOnceTheWriterS
   for (std::uint64_t s = 1; s <= backlog; ++s) offer(s);
   EXPECT_EQ(drain(r).size(), backlog);
   offer(backlog + 1);
-  std::uint32_t empty_polls = 0;
+  const auto held_from = std::chrono::steady_clock::now();
+  EXPECT_TRUE(drain(r).empty()) << "held while the tail might still move";
   std::vector<std::uint64_t> got;
-  while (got.empty() && empty_polls <= BroadcastReader::stream_end_polls) {
-    got = drain(r);
-    if (got.empty()) ++empty_polls;
-  }
+  test::poll_stream(r, 1, [&](const FrameView& f) { got.push_back(f.seq()); });
   EXPECT_EQ(got, (std::vector<std::uint64_t>{backlog + 1}));
-  EXPECT_EQ(empty_polls, BroadcastReader::stream_end_polls) << "held while the tail might still move";
+  EXPECT_GE(std::chrono::steady_clock::now() - held_from, BroadcastReader::stream_end_still)
+      << "read once the writer stood still that long";
   offer(backlog + 2);
   EXPECT_EQ(drain(r), (std::vector<std::uint64_t>{backlog + 2})) << "the stream ended: read at once";
 }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -21,15 +22,21 @@ std::vector<std::uint64_t> poll_seqs(Ring& ring, std::size_t limit) {
   return seqs;
 }
 
-// Polls until `count` frames came, or until one poll more than a
-// streaming reader may hold back (`end_polls`, queue/stream_pacer.hpp)
-// found none in a row. Calls on_frame(const FrameView&) for each frame;
+// Longer than a streaming reader ever holds frames back
+// (queue/stream_pacer.hpp: microseconds), with room for a sanitizer's pace
+// and the host's preemptions.
+inline constexpr std::chrono::seconds quiet_ends_stream{1};
+
+// Polls until `count` frames came, or until no frame came for
+// quiet_ends_stream. Calls on_frame(const FrameView&) for each frame;
 // returns how many polls it made. A poll that fails is a test failure.
 template <class Ring, class OnFrame>
-std::size_t poll_stream(Ring& ring, std::size_t count, std::uint32_t end_polls, OnFrame&& on_frame) {
+std::size_t poll_stream(Ring& ring, std::size_t count, OnFrame&& on_frame) {
   std::size_t got = 0;
   std::size_t polls = 0;
-  for (std::uint32_t empty = 0; got < count && empty <= end_polls; ++polls) {
+  auto last_frame = std::chrono::steady_clock::now();
+  while (got < count && std::chrono::steady_clock::now() - last_frame < quiet_ends_stream) {
+    ++polls;
     auto n = ring.poll([&](const FrameView& f) {
       ++got;
       on_frame(f);
@@ -38,7 +45,7 @@ std::size_t poll_stream(Ring& ring, std::size_t count, std::uint32_t end_polls, 
       ADD_FAILURE() << to_string(n.error());
       break;
     }
-    empty = *n == 0 ? empty + 1 : 0;
+    if (*n > 0) last_frame = std::chrono::steady_clock::now();
   }
   return polls;
 }

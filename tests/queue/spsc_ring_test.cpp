@@ -26,12 +26,11 @@ struct SpscRingTest : ::testing::Test {
     ring = SpscRing(region, geometry);
   }
   std::vector<std::uint64_t> drain(std::size_t limit = 1000) { return test::poll_seqs(ring, limit); }
-  // Polls until `count` frames came, or until a poll more than the consumer
-  // waits for a streaming producer found none.
+  // Polls until `count` frames came, or until none came for longer than
+  // the consumer ever waits for a streaming producer.
   std::vector<std::uint64_t> drain_count(std::size_t count) {
     std::vector<std::uint64_t> seqs;
-    test::poll_stream(ring, count, SpscRing::stream_end_polls,
-                      [&](const FrameView& f) { seqs.push_back(f.seq()); });
+    test::poll_stream(ring, count, [&](const FrameView& f) { seqs.push_back(f.seq()); });
     return seqs;
   }
   void offer_seq(std::uint64_t seq, std::size_t bytes = 8) {
@@ -219,14 +218,11 @@ TEST_F(SpscRingTest, ConsumerThatFoundABacklogReadsTheNextFrameOnceTheProducerSt
   for (std::uint64_t s = 1; s <= backlog; ++s) offer_seq(s);
   EXPECT_EQ(drain().size(), backlog) << "a backlog: the consumer now reads behind a lead";
   offer_seq(backlog + 1);
-  std::uint32_t empty_polls = 0;
-  std::vector<std::uint64_t> got;
-  while (got.empty() && empty_polls <= SpscRing::stream_end_polls) {
-    got = drain();
-    if (got.empty()) ++empty_polls;
-  }
-  EXPECT_EQ(got, (std::vector<std::uint64_t>{backlog + 1}));
-  EXPECT_EQ(empty_polls, SpscRing::stream_end_polls) << "held while the tail might still move";
+  const auto held_from = std::chrono::steady_clock::now();
+  EXPECT_TRUE(drain().empty()) << "held while the tail might still move";
+  EXPECT_EQ(drain_count(1), (std::vector<std::uint64_t>{backlog + 1}));
+  EXPECT_GE(std::chrono::steady_clock::now() - held_from, SpscRing::stream_end_still)
+      << "read once the tail stood still that long";
   offer_seq(backlog + 2);
   EXPECT_EQ(drain(), (std::vector<std::uint64_t>{backlog + 2})) << "the stream ended: read at once";
 }

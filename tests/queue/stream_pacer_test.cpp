@@ -1,0 +1,158 @@
+// The stream pacer's rules on a clock the test moves: when a streaming
+// reader holds back, and what ends a hold (queue/stream_pacer.hpp).
+#include "queue/stream_pacer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+
+namespace sluice::queue {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct TestClock {
+  using duration = std::chrono::nanoseconds;
+  using rep = duration::rep;
+  using period = duration::period;
+  using time_point = std::chrono::time_point<TestClock>;
+  static constexpr bool is_steady = true;
+  static inline time_point current{};
+  static time_point now() noexcept { return current; }
+};
+using Pacer = BasicStreamPacer<TestClock>;
+
+constexpr std::size_t capacity = 1 << 20;  // lead: lead_max_bytes
+constexpr std::int64_t lead = Pacer::lead_max_bytes;
+constexpr auto still = 1000ns;
+constexpr std::size_t backlog = Pacer::backlog_frames;
+
+// A reader at `position` and a writer at `tail`; polls go through the pacer
+// like a ring's: a poll that is not held reads up to the tail.
+struct StreamPacerTest : ::testing::Test {
+  Pacer pacer{capacity, still};
+  std::uint64_t position = 0;
+  std::uint64_t tail = 0;
+  int tail_reads = 0;
+
+  void SetUp() override { TestClock::current = TestClock::time_point{}; }
+  // One poll of 64-byte frames; true if it was held back.
+  bool poll(std::size_t limit = 1 << 20) {
+    if (pacer.holds_back(position, [&] {
+          ++tail_reads;
+          return tail;
+        }))
+      return true;
+    const std::uint64_t start = position;
+    const std::size_t frames = std::min<std::size_t>((tail - position) / 64, limit);
+    position += frames * 64;
+    pacer.after_poll(start, frames == 0, frames);
+    return false;
+  }
+  void write(std::size_t frames) { tail += frames * 64; }
+  void enter_stream() {
+    write(backlog);
+    ASSERT_FALSE(poll());
+    ASSERT_EQ(position, tail);
+  }
+  void advance(std::chrono::nanoseconds d) { TestClock::current += d; }
+};
+
+TEST_F(StreamPacerTest, RequestResponseIsNeverHeld) {
+  for (std::size_t burst = 1; burst < backlog; ++burst) {
+    write(burst);
+    EXPECT_FALSE(poll());
+    EXPECT_EQ(position, tail);
+    EXPECT_FALSE(poll()) << "the reply's wait: an idle poll";
+  }
+  EXPECT_EQ(tail_reads, 0) << "the progress word is not read outside a stream";
+}
+
+TEST_F(StreamPacerTest, AStreamThatStopsIsReadOnceItsWriterStoodStillForTheEndTime) {
+  enter_stream();
+  write(1);
+  EXPECT_TRUE(poll());
+  advance(still - 1ns);
+  EXPECT_TRUE(poll());
+  advance(1ns);
+  EXPECT_FALSE(poll()) << "still for `still`: the stream ended";
+  EXPECT_EQ(position, tail);
+  write(1);
+  EXPECT_FALSE(poll()) << "no longer streaming: read as frames land";
+  EXPECT_EQ(position, tail);
+}
+
+TEST_F(StreamPacerTest, AWriterALeadAheadIsReadAtOnceAndTheStreamGoesOn) {
+  enter_stream();
+  write(1);
+  EXPECT_TRUE(poll());
+  write(lead / 64);
+  advance(Pacer::look_interval);
+  EXPECT_FALSE(poll());
+  EXPECT_EQ(position, tail);
+  write(1);
+  EXPECT_TRUE(poll()) << "still streaming: the next frames wait for a lead again";
+}
+
+TEST_F(StreamPacerTest, APacedWriterIsReadAfterTheLongestHoldAndItsFramesThenAsTheyLand) {
+  enter_stream();
+  write(1);
+  EXPECT_TRUE(poll());
+  // One frame every 400 ns: never still for `still`, far below half a lead
+  // per hold.
+  bool held = true;
+  std::chrono::nanoseconds waited{};
+  while (held) {
+    advance(400ns);
+    waited += 400ns;
+    write(1);
+    held = poll();
+    ASSERT_LE(waited, Pacer::hold_max) << "a hold never lasts longer";
+  }
+  EXPECT_EQ(waited, Pacer::hold_max);
+  EXPECT_EQ(position, tail) << "the eleven frames the hold let pile up are read";
+  for (int i = 0; i < 20; ++i) {
+    write(1);
+    EXPECT_FALSE(poll()) << "frame " << i << ": not streaming (the catch-up was no backlog)";
+    EXPECT_EQ(position, tail);
+    EXPECT_FALSE(poll()) << "the wait for the next paced frame";
+  }
+}
+
+TEST_F(StreamPacerTest, AWriterThatMadeHalfALeadInTheLongestHoldStreamsOn) {
+  enter_stream();
+  write(1);
+  EXPECT_TRUE(poll());
+  for (auto t = 0ns; t < Pacer::hold_max; t += Pacer::look_interval) {
+    write(lead / 2 / 64 / (Pacer::hold_max / Pacer::look_interval));
+    advance(Pacer::look_interval);
+    if (t + Pacer::look_interval < Pacer::hold_max) {
+      EXPECT_TRUE(poll());
+    }
+  }
+  EXPECT_FALSE(poll());
+  EXPECT_EQ(position, tail);
+  write(1);
+  EXPECT_TRUE(poll()) << "still streaming";
+}
+
+TEST_F(StreamPacerTest, AHeldReaderReadsTheProgressWordOncePerLookInterval) {
+  enter_stream();
+  write(1);
+  tail_reads = 0;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(poll());
+    advance(Pacer::look_interval / 50);
+  }
+  EXPECT_EQ(tail_reads, 2) << "at the hold's start and once an interval later";
+}
+
+TEST_F(StreamPacerTest, AFrameAPollEntersTheStreamToo) {
+  write(backlog + 1);
+  for (std::size_t i = 0; i < backlog; ++i) ASSERT_FALSE(poll(1));
+  EXPECT_TRUE(poll(1)) << "a backlog was read a frame a poll: held like a batch";
+}
+
+}  // namespace
+}  // namespace sluice::queue
