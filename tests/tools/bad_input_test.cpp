@@ -39,6 +39,11 @@ TEST(BadInput, SizeBelowTheSequenceNumberIsAUsageError) {
   expect_one_line_error(run, 2, "--size must be at least 8");
 }
 
+TEST(BadInput, PacedStreamOfMessagesTooSmallForASendTimeIsAUsageError) {
+  const ToolRun run = run_tool({"throughput", "--transport", "unix-socket", "--rate", "1000", "--size", "8"});
+  expect_one_line_error(run, 2, "--rate on throughput needs --size of at least 16");
+}
+
 TEST(BadInput, CountZeroIsAUsageError) {
   const ToolRun run = run_tool({"pingpong", "--transport", "raw-cacheline", "--count", "0"});
   expect_one_line_error(run, 2, "--count must be at least 1");

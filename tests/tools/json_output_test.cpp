@@ -97,6 +97,29 @@ TEST(JsonOutput, ThroughputMatchesTheSchema) {
   expect_environment(j);
 }
 
+// A paced stream over sluice's shared memory: every measured message's
+// one-way latency, from its scheduled send, and none lost.
+TEST(JsonOutput, PacedThroughputReportsOneWayLatency) {
+  const json j = run_json({"throughput", "--transport", "shm:json-paced-test", "--count", "20000",
+                           "--rate", "200000", "--json"});
+  EXPECT_EQ(j["bench"], "throughput");
+  EXPECT_EQ(j["rate_msgs_per_s"], 200000.0);
+  expect_rtt(j["one_way_ns"]);
+  EXPECT_EQ(j["one_way_samples"], 20000) << "one sample per measured message";
+  EXPECT_EQ(j["received"], 20000);
+  EXPECT_EQ(j["lost"], 0);
+  EXPECT_EQ(j["duplicated"], 0);
+  // A paced sender offers no more than its rate (the receiver may briefly
+  // exceed it catching up on a backlog).
+  EXPECT_LT(j["sender_msgs_per_s"].get<double>(), 200000.0 * 1.01);
+}
+
+TEST(JsonOutput, UnpacedThroughputHasNoLatency) {
+  const json j = run_json({"throughput", "--transport", "shm:json-unpaced-test", "--count", "20000", "--json"});
+  EXPECT_TRUE(j["rate_msgs_per_s"].is_null());
+  EXPECT_FALSE(j.contains("one_way_ns"));
+}
+
 TEST(JsonOutput, CompareMatchesTheSchema) {
   const json j = run_json({"compare", "--transports", "raw-cacheline,boost-mq-spin,unix-socket-spin",
                            "--count", "500", "--throughput-count", "5000", "--json"});

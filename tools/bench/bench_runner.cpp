@@ -61,6 +61,7 @@ BenchRunner::Session BenchRunner::start(const SelectedTransport& transport,
       "--size", std::to_string(settings.size_bytes), "--warmup", std::to_string(settings.warmup),
       "--count", std::to_string(settings.count), "--cpu", std::to_string(cpus_.peer_cpu),
       "--parent", std::to_string(getpid())};
+  if (sink && settings.rate_msgs_per_s > 0.0) args.push_back("--paced");
   try {
     s.peer = std::make_unique<PeerProcess>(config_.peer_executable, args);
   } catch (const std::exception& e) {
@@ -148,7 +149,7 @@ ThroughputResult BenchRunner::throughput_once(const SelectedTransport& transport
   {
     ScopedPin pin(cpus_.tool_cpu);
     const std::uint64_t t0 = monotonic_ns();
-    error = s.workload->stream(total, progress_);
+    error = s.workload->stream(total, settings.rate_msgs_per_s, progress_);
     sender_ns = monotonic_ns() - t0;
   }
   supervisor_.hide_progress();
@@ -179,6 +180,7 @@ ThroughputResult BenchRunner::throughput_once(const SelectedTransport& transport
                         static_cast<double>(result.elapsed_ns);
   }
   result.mb_per_s = result.msgs_per_s * static_cast<double>(settings.size_bytes) / 1e6;
+  if (settings.rate_msgs_per_s > 0.0) result.one_way = done->one_way;
   if (sender_ns > 0) {
     result.sender_msgs_per_s = static_cast<double>(total) * 1e9 / static_cast<double>(sender_ns);
   }

@@ -29,7 +29,7 @@ struct RunSettings {
   std::size_t size_bytes = 64;
   std::uint64_t warmup = 0;
   std::uint64_t count = 0;
-  double rate_msgs_per_s = 0.0;  // ping-pong only
+  double rate_msgs_per_s = 0.0;  // 0: back to back; throughput: a paced stream
 };
 
 struct RunnerConfig {

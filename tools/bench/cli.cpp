@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "tools/bench/errors.hpp"
+#include "tools/bench/message.hpp"
 
 namespace sluice::bench {
 namespace {
@@ -25,14 +26,13 @@ struct RawValues {
   std::string transports;
 };
 
-void add_common(CLI::App* cmd, BenchOptions& o, RawValues& v, bool with_rate) {
+void add_common(CLI::App* cmd, BenchOptions& o, RawValues& v) {
   cmd->add_option("--size", v.size, "message size in bytes (>= 8; default 64)");
   cmd->add_option("--count", v.count, "measured round trips / messages");
   cmd->add_option("--warmup", v.warmup, "round trips / messages before measuring (default count/10)");
-  if (with_rate) {
-    cmd->add_option("--rate", v.rate,
-                    "offered ping rate in msgs/s, latency corrected for coordinated omission (default: back to back)");
-  }
+  cmd->add_option("--rate", v.rate,
+                  "offered rate in msgs/s: of pings, or (throughput) of the stream, whose one-way latency "
+                  "is then reported; corrected for coordinated omission (default: back to back)");
   cmd->add_option("--repeat", v.repeat, "run K times, report the median run and the spread");
   cmd->add_option("--json", o.json.path, "JSON per DESIGN §8, to stdout or =FILE")->expected(0, 1);
   cmd->add_option("--csv", o.csv.path, "CSV, to stdout or =FILE")->expected(0, 1);
@@ -55,6 +55,7 @@ void add_peer(CLI::App& app, PeerOptions& p, std::string& role) {
   peer->add_option("--count", p.count)->required();
   peer->add_option("--cpu", p.cpu);
   peer->add_option("--parent", p.parent_pid)->required();
+  peer->add_flag("--paced", p.paced);
 }
 
 std::uint64_t at_least_one(const char* option, long long value) {
@@ -86,6 +87,10 @@ void finish_bench_options(BenchOptions& o, const RawValues& v, CLI::App* cmd) {
   }
   if (v.rate < 0.0) throw UsageError("--rate must be positive");
   o.rate_msgs_per_s = v.rate;
+  if (o.kind == BenchKind::throughput && v.rate > 0.0 && o.size_bytes < paced_message_min_bytes) {
+    throw UsageError("--rate on throughput needs --size of at least " + std::to_string(paced_message_min_bytes) +
+                     " (the seq and the send time)");
+  }
   o.repeat = static_cast<unsigned>(at_least_one("--repeat", v.repeat));
   if (v.peer_timeout_ms < 1 || v.stall_timeout_ms < 1) throw UsageError("timeouts must be positive");
   o.peer_start_timeout = std::chrono::milliseconds(v.peer_timeout_ms);
@@ -113,14 +118,14 @@ Command parse_command_line(int argc, char** argv) {
   app.require_subcommand(1);
   CLI::App* pingpong = app.add_subcommand("pingpong", "round-trip latency histogram (min/p50/p90/p99/p99.9/max)");
   pingpong->add_option("--transport", o.transport, "shm:NAME?params, or a baseline name (see list)")->required();
-  add_common(pingpong, o, v, true);
+  add_common(pingpong, o, v);
   CLI::App* throughput = app.add_subcommand("throughput", "one-way msgs/s and MB/s, receiver verifies every seq");
   throughput->add_option("--transport", o.transport, "shm:NAME?params, or a baseline name (see list)")->required();
-  add_common(throughput, o, v, false);
+  add_common(throughput, o, v);
   CLI::App* compare = app.add_subcommand("compare", "the same workloads over sluice and every baseline, side by side");
   compare->add_option("--transports", v.transports, "comma-separated subset of rows (default: all available)");
   compare->add_option("--throughput-count", v.throughput_count, "messages per throughput run (default 10 x count)");
-  add_common(compare, o, v, true);
+  add_common(compare, o, v);
   CLI::App* list = app.add_subcommand("list", "the transports this binary can run");
   add_peer(app, command.peer, role);
 

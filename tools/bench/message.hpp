@@ -1,5 +1,7 @@
 // The workload's message format: the first 8 bytes carry the sequence
-// number; the rest is a fixed pattern written once at set-up.
+// number; in a paced stream (throughput --rate) the next 8 carry the
+// message's scheduled send time (CLOCK_MONOTONIC ns, the same clock in
+// both processes); the rest is a fixed pattern written once at set-up.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +22,18 @@ inline std::uint64_t read_seq(std::span<const std::byte> msg) noexcept {
   std::uint64_t seq;
   std::memcpy(&seq, msg.data(), sizeof seq);
   return seq;
+}
+
+inline constexpr std::size_t paced_message_min_bytes = 16;
+
+inline void stamp_send_ns(std::span<std::byte> msg, std::uint64_t ns) noexcept {
+  std::memcpy(msg.data() + sizeof(std::uint64_t), &ns, sizeof ns);
+}
+
+inline std::uint64_t read_send_ns(std::span<const std::byte> msg) noexcept {
+  std::uint64_t ns;
+  std::memcpy(&ns, msg.data() + sizeof(std::uint64_t), sizeof ns);
+  return ns;
 }
 
 // A recognisable, non-zero payload so a transport that delivers stale or

@@ -41,6 +41,7 @@ struct BenchOptions {
 // The peer's arguments (hidden subcommand "__peer").
 struct PeerOptions {
   bool sink = false;          // --role sink (throughput) or echo (ping-pong)
+  bool paced = false;         // --paced: the stream carries send times
   std::string transport;      // as selected by the tool
   std::string name;           // OpenParams::name
   std::string run_dir;        // OpenParams::run_dir

@@ -59,13 +59,15 @@ int peer_main(const PeerOptions& options) {
     done.kind = PeerMessageKind::done;
     if (options.sink) {
       SequenceCheck check(options.warmup, options.count);
-      const SinkOutcome outcome = workload->sink(options.warmup, check);
+      LatencyHistogram one_way;  // allocated here, before the loop
+      const SinkOutcome outcome = workload->sink(options.warmup, check, options.paced ? &one_way : nullptr);
       if (outcome.error != LoopError::none) {
         report_error(std::string(transport.info.name) + ": receive failed in the sink (tool gone?)");
         return 1;
       }
       done.counts = check.counts();
       done.elapsed_ns = outcome.elapsed_ns;
+      if (options.paced) done.one_way = RttSummary::of(one_way);
     } else if (workload->echo(options.warmup + options.count) != LoopError::none) {
       report_error(std::string(transport.info.name) + ": echo failed (tool gone?)");
       return 1;

@@ -3,7 +3,8 @@
 // A SOCK_SEQPACKET socket pair, not the transport under test: it carries
 // three kinds of fixed-size records, never during a measuring loop.
 //   ready  peer opened the transport; text = its hint for on_peer_ready()
-//   done   peer finished; counts/elapsed_ns filled for a throughput sink
+//   done   peer finished; counts/elapsed_ns filled for a throughput sink,
+//          one_way too for a paced one
 //   error  peer failed; text = one line saying why (the tool prints it)
 // SEQPACKET keeps record boundaries and lets the supervisor peek at an
 // error record (MSG_PEEK) without stealing it from the main thread.
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "tools/bench/results.hpp"
 #include "tools/bench/sequence_check.hpp"
 
 namespace sluice::bench {
@@ -28,6 +30,7 @@ struct PeerMessage {
   PeerMessageKind kind = PeerMessageKind::ready;
   SequenceCounts counts{};
   std::uint64_t elapsed_ns = 0;
+  RttSummary one_way{};
   char text[256] = {};
 
   void set_text(std::string_view s) noexcept {

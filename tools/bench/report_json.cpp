@@ -84,6 +84,12 @@ json throughput_json(const Report& r) {
   j.update(transport_fields(row));
   j["warmup"] = r.throughput_warmup;
   add_throughput_extras(j, t);
+  j["rate_msgs_per_s"] = t.one_way ? json(r.rate_msgs_per_s) : json(nullptr);
+  if (t.one_way) {
+    j["one_way_ns"] = rtt_json(*t.one_way);
+    j["one_way_mean_ns"] = t.one_way->mean_ns;
+    j["one_way_samples"] = t.one_way->samples;
+  }
   return j;
 }
 

@@ -71,12 +71,17 @@ std::string throughput_table(const Report& r) {
                          row.transport.uri.c_str(), r.size_bytes,
                          static_cast<unsigned long long>(r.throughput_count),
                          static_cast<unsigned long long>(r.throughput_warmup));
+  if (t.one_way) s += format("paced at %.0f msgs/s (one-way latency from the scheduled send)\n", r.rate_msgs_per_s);
   s += "      msgs/s         MB/s     received         lost   duplicated out-of-order\n";
   s += format("%12.0f %12.1f %12llu %12llu %12llu %12llu", t.msgs_per_s, t.mb_per_s,
               static_cast<unsigned long long>(t.counts.received), static_cast<unsigned long long>(t.counts.lost),
               static_cast<unsigned long long>(t.counts.duplicated),
               static_cast<unsigned long long>(t.counts.out_of_order));
   s += spread_note(t.msgs_spread, "msgs/s") + "\n";
+  if (t.one_way) {
+    s += "one-way ns" + rtt_columns_header() + "\n";
+    s += "          " + rtt_columns(*t.one_way) + "\n";
+  }
   return s;
 }
 

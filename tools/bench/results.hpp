@@ -41,6 +41,7 @@ struct ThroughputResult {
   double sender_msgs_per_s = 0.0;  // offered, measured at the sender
   SequenceCounts counts;
   std::uint64_t elapsed_ns = 0;
+  std::optional<RttSummary> one_way;  // paced (--rate): scheduled send -> arrival
   Spread msgs_spread;              // over --repeat runs, msgs_per_s
 };
 

@@ -31,9 +31,10 @@ class Workload {
 
   virtual LoopError ping(const PingPlan& plan, PingHistograms& out, Progress& progress) noexcept = 0;
   virtual LoopError echo(std::uint64_t total) noexcept = 0;
-  virtual LoopError stream(std::uint64_t total, Progress& progress) noexcept = 0;
+  // rate_msgs_per_s: 0 = flat out; else paced (throughput_loop.hpp).
+  virtual LoopError stream(std::uint64_t total, double rate_msgs_per_s, Progress& progress) noexcept = 0;
   virtual bool send_end_marker() noexcept = 0;
-  virtual SinkOutcome sink(std::uint64_t warmup, SequenceCheck& check) noexcept = 0;
+  virtual SinkOutcome sink(std::uint64_t warmup, SequenceCheck& check, LatencyHistogram* one_way) noexcept = 0;
 };
 
 template <BenchTransport T>
@@ -56,15 +57,15 @@ class WorkloadFor final : public Workload {
   LoopError echo(std::uint64_t total) noexcept override {
     return run_echo(transport_, std::span(buffer_), total);
   }
-  LoopError stream(std::uint64_t total, Progress& progress) noexcept override {
-    return run_stream(transport_, std::span(buffer_), total, progress);
+  LoopError stream(std::uint64_t total, double rate_msgs_per_s, Progress& progress) noexcept override {
+    return run_stream(transport_, std::span(buffer_), total, rate_msgs_per_s, progress);
   }
   bool send_end_marker() noexcept override {
     stamp_seq(buffer_, end_marker_seq);
     return transport_.send(buffer_);
   }
-  SinkOutcome sink(std::uint64_t warmup, SequenceCheck& check) noexcept override {
-    return run_sink(transport_, std::span(buffer_), warmup, check);
+  SinkOutcome sink(std::uint64_t warmup, SequenceCheck& check, LatencyHistogram* one_way) noexcept override {
+    return run_sink(transport_, std::span(buffer_), warmup, check, one_way);
   }
 
  private:
