@@ -12,12 +12,15 @@
 //  - the writer's progress is a lead ahead: read up to there, go on streaming;
 //  - the progress word stood still for `still` (the stream ended): read as
 //    frames land again;
-//  - the hold lasted hold_max: read up to the progress word. A writer that
-//    made half a lead in that time streams on; a slower one is paced (a
-//    feed that sends every microsecond or so), and its frames are read as
-//    they land again: a hold is the reader's latency, and a paced writer
-//    has the time between its frames to absorb the line transfers anyway.
-//    The frames a hold let pile up are not a new backlog.
+//  - the writer is paced, not flat out (a feed that sends every few hundred
+//    nanoseconds or more): it made less than a sixteenth of a lead in the
+//    hold's first `still`, or less than half a lead in hold_max. Read up to
+//    the progress word, then frames as they land again: a hold is the
+//    reader's latency, and a paced writer has the time between its frames
+//    to absorb the line transfers anyway;
+//  - the hold lasted hold_max and the writer made half a lead: read up to
+//    the progress word, go on streaming.
+// The frames a hold let pile up are not a new backlog.
 // The bounds are times, not polls: a held poll costs from 5 ns to 100 ns
 // and more with the host's placement of the vCPUs. Counted in polls, a
 // writer slowed by a line transfer looked stopped (8 polls) in one
@@ -95,9 +98,12 @@ class BasicStreamPacer {
     }
     const std::uint64_t tail = seen_tail_;
     if (ahead(tail, position) >= static_cast<std::int64_t>(lead_bytes_)) return end_hold(tail, true);
+    const std::int64_t made = ahead(tail, hold_tail_);
     if (now - seen_at_ >= still_) return end_hold(tail, false);
-    if (now - hold_start_ < hold_max) return true;
-    return end_hold(tail, ahead(tail, hold_tail_) >= static_cast<std::int64_t>(lead_bytes_ / 2));
+    const auto held = now - hold_start_;
+    if (held >= still_ && made < static_cast<std::int64_t>(lead_bytes_ / 16)) return end_hold(tail, false);
+    if (held < hold_max) return true;
+    return end_hold(tail, made >= static_cast<std::int64_t>(lead_bytes_ / 2));
   }
   // Signed: a progress hint (mpsc) may lag behind what was already read.
   static std::int64_t ahead(std::uint64_t a, std::uint64_t b) noexcept {

@@ -95,29 +95,50 @@ TEST_F(StreamPacerTest, AWriterALeadAheadIsReadAtOnceAndTheStreamGoesOn) {
   EXPECT_TRUE(poll()) << "still streaming: the next frames wait for a lead again";
 }
 
-TEST_F(StreamPacerTest, APacedWriterIsReadAfterTheLongestHoldAndItsFramesThenAsTheyLand) {
-  enter_stream();
-  write(1);
-  EXPECT_TRUE(poll());
-  // One frame every 400 ns: never still for `still`, far below half a lead
-  // per hold.
-  bool held = true;
+// Polls once per 400 ns while the writer adds `frames_per_400ns` frames,
+// until a poll is not held back; returns how long the hold lasted.
+std::chrono::nanoseconds hold_while_writing(StreamPacerTest& t, std::size_t frames_per_400ns) {
+  t.write(1);
+  EXPECT_TRUE(t.poll());
   std::chrono::nanoseconds waited{};
-  while (held) {
-    advance(400ns);
+  for (bool held = true; held;) {
+    t.advance(400ns);
     waited += 400ns;
-    write(1);
-    held = poll();
-    ASSERT_LE(waited, Pacer::hold_max) << "a hold never lasts longer";
+    t.write(frames_per_400ns);
+    held = t.poll();
+    if (waited > Pacer::hold_max) {
+      ADD_FAILURE() << "a hold never lasts longer than hold_max";
+      break;
+    }
   }
-  EXPECT_EQ(waited, Pacer::hold_max);
-  EXPECT_EQ(position, tail) << "the eleven frames the hold let pile up are read";
+  return waited;
+}
+
+void expect_frames_read_as_they_land(StreamPacerTest& t) {
+  EXPECT_EQ(t.position, t.tail) << "the frames the hold let pile up are read";
   for (int i = 0; i < 20; ++i) {
-    write(1);
-    EXPECT_FALSE(poll()) << "frame " << i << ": not streaming (the catch-up was no backlog)";
-    EXPECT_EQ(position, tail);
-    EXPECT_FALSE(poll()) << "the wait for the next paced frame";
+    t.write(1);
+    EXPECT_FALSE(t.poll()) << "frame " << i << ": not streaming (the catch-up was no backlog)";
+    EXPECT_EQ(t.position, t.tail);
+    EXPECT_FALSE(t.poll()) << "the wait for the next paced frame";
   }
+}
+
+TEST_F(StreamPacerTest, AWriterPacedAtAFrameEvery400nsIsReadOnceTheHoldShowedItsPace) {
+  enter_stream();
+  // Never still for `still`; a sixteenth of a lead is 32 frames.
+  const auto waited = hold_while_writing(*this, 1);
+  EXPECT_GE(waited, still);
+  EXPECT_LT(waited, still + 400ns) << "read at the first poll after `still`";
+  expect_frames_read_as_they_land(*this);
+}
+
+TEST_F(StreamPacerTest, AWriterBelowHalfALeadPerLongestHoldIsReadAfterIt) {
+  enter_stream();
+  // 1.5 KiB per 400 ns: past a sixteenth of a lead (2 KiB) in the first
+  // `still`, short of half a lead (16 KiB) in hold_max.
+  EXPECT_EQ(hold_while_writing(*this, 24), Pacer::hold_max);
+  expect_frames_read_as_they_land(*this);
 }
 
 TEST_F(StreamPacerTest, AWriterThatMadeHalfALeadInTheLongestHoldStreamsOn) {
