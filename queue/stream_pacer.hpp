@@ -51,6 +51,7 @@ class BasicStreamPacer {
   // about 5 us when the vCPUs are far apart, so in 4 us it makes well over
   // half a lead; a 10 M msgs/s paced one makes a tenth of it.
   static constexpr std::chrono::nanoseconds hold_max{4000};
+  // How often a held reader reads the progress word (see above).
   static constexpr std::chrono::nanoseconds look_interval{500};
 
   BasicStreamPacer(std::size_t capacity_bytes, std::chrono::nanoseconds still) noexcept
