@@ -55,4 +55,29 @@ class TickClock {
   double read_overhead_ns_ = 0.0;
 };
 
+// When send i of a fixed-rate run is due: `start` plus i intervals, in the
+// units of the clock `start` was read from. The interval is kept in 32.32
+// fixed point so that a non-integer interval does not drift.
+class RateSchedule {
+ public:
+  RateSchedule(std::uint64_t start, double units_per_second, double rate_per_second) noexcept
+      : start_(start),
+        interval_q32_(static_cast<unsigned __int128>(units_per_second / rate_per_second * 4294967296.0)) {}
+
+  std::uint64_t due(std::uint64_t i) const noexcept {
+    return start_ + static_cast<std::uint64_t>((interval_q32_ * i) >> 32);
+  }
+  // Spins until now() reaches due(i); returns due(i).
+  template <class Now>
+  std::uint64_t wait_for(std::uint64_t i, Now&& now) const noexcept {
+    const std::uint64_t at = due(i);
+    while (now() < at) __builtin_ia32_pause();
+    return at;
+  }
+
+ private:
+  std::uint64_t start_;
+  unsigned __int128 interval_q32_;
+};
+
 }  // namespace sluice::bench

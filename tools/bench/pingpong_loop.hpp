@@ -82,14 +82,9 @@ LoopError run_ping(T& transport, std::span<std::byte> msg, const PingPlan& plan,
     return LoopError::none;
   }
 
-  // 32.32 fixed-point interval so a non-integer tick interval does not drift.
-  const double interval_ticks = clock.ticks_per_second() / plan.rate_msgs_per_s;
-  const auto interval_q32 = static_cast<unsigned __int128>(interval_ticks * 4294967296.0);
-  const std::uint64_t start = clock.ticks();
+  const RateSchedule schedule(clock.ticks(), clock.ticks_per_second(), plan.rate_msgs_per_s);
   for (std::uint64_t i = 1; i <= plan.count; ++i) {
-    const std::uint64_t scheduled =
-        start + static_cast<std::uint64_t>((interval_q32 * i) >> 32);
-    while (clock.ticks() < scheduled) __builtin_ia32_pause();
+    const std::uint64_t scheduled = schedule.wait_for(i, [&] { return clock.ticks(); });
     stamp_seq(msg, ++seq);
     const std::uint64_t t0 = clock.ticks();
     if (!transport.send(msg) || !transport.receive(msg)) return LoopError::broken;

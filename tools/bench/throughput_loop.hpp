@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "tools/bench/clock.hpp"
@@ -38,16 +39,11 @@ namespace sluice::bench {
 template <BenchTransport T>
 LoopError run_stream(T& transport, std::span<std::byte> msg, std::uint64_t total, double rate_msgs_per_s,
                      Progress& progress) noexcept {
-  const double interval_ns = rate_msgs_per_s > 0.0 ? 1e9 / rate_msgs_per_s : 0.0;
-  const std::uint64_t start_ns = monotonic_ns();
+  std::optional<RateSchedule> schedule;
+  if (rate_msgs_per_s > 0.0) schedule.emplace(monotonic_ns(), 1e9, rate_msgs_per_s);
   for (std::uint64_t seq = 1; seq <= total; ++seq) {
     stamp_seq(msg, seq);
-    if (interval_ns > 0.0) {
-      const std::uint64_t due = start_ns + static_cast<std::uint64_t>(static_cast<double>(seq - 1) * interval_ns);
-      while (monotonic_ns() < due) {
-      }
-      stamp_send_ns(msg, due);
-    }
+    if (schedule) stamp_send_ns(msg, schedule->wait_for(seq - 1, monotonic_ns));
     if (!transport.send(msg)) return LoopError::broken;
     // Publishing progress every message would be cheap too; every 1024th
     // keeps even that store out of the way of the fastest transports.
