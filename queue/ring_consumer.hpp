@@ -136,14 +136,16 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
   // completely full ring, take the frame one lap old at the producer's tail
   // for a new one (seen with 4 KB messages: one per 2-4 M). The bound also
   // stops corrupt memory (a lap of padding frames) from leading around
-  // forever.
-  while (delivered < limit && position - released_ < geometry_.capacity_bytes) {
+  // forever. A streaming reader catching up stops earlier (read_end).
+  std::uint64_t end = pacer_.read_end(position_, released_ + geometry_.capacity_bytes);
+  while (delivered < limit && static_cast<std::int64_t>(end - position) > 0) {
     std::byte* frame = at(position);
     const std::int32_t length = load_length_acquire(frame);  // A1
     if (position == position_) {
       if (const auto lap_start = restarted_lap()) {
         // Skipped bytes are zero already: released last lap, unwritten since.
         position = position_ = released_ = *lap_start;
+        end = pacer_.read_end(position_, released_ + geometry_.capacity_bytes);
         continue;
       }
     }

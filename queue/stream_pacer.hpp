@@ -12,14 +12,24 @@
 //  - the writer's progress is a lead ahead: read up to there, go on streaming;
 //  - the progress word stood still for `still` (the stream ended): read as
 //    frames land again;
-//  - the writer is paced, not flat out (a feed that sends every few hundred
-//    nanoseconds or more): it made less than a sixteenth of a lead in the
-//    hold's first `still`, or less than half a lead in hold_max. Read up to
-//    the progress word, then frames as they land again: a hold is the
-//    reader's latency, and a paced writer has the time between its frames
-//    to absorb the line transfers anyway;
-//  - the hold lasted hold_max and the writer made half a lead: read up to
-//    the progress word, go on streaming.
+//  - the writer is paced, not flat out: it wrote less than paced_below
+//    (768 bytes a microsecond, 8 M msgs/s of 64-byte messages) in the
+//    hold's first `still`, or in hold_max. Read up to the progress word,
+//    then frames as they land again: a hold is the reader's latency, and a
+//    paced writer has the time between its frames to absorb the line
+//    transfers anyway;
+//  - the hold lasted hold_max and the writer was faster than that: read up
+//    to the progress word, go on streaming.
+// A hold that ends with the stream going on is followed by reading up to
+// the progress word it saw, not up to the writer: reading on to the frames
+// the writer is still filling (and the hardware prefetcher fetching the
+// lines past them) put the reader back on the writer's heels, which slowed
+// a writer to 15-25 M msgs/s for whole runs (read_end()).
+// Faster than paced_below counts as a stream because reading frame by
+// frame costs the writer a line transfer per line: at 10 M msgs/s with the
+// vCPUs far apart that fell behind (p50 40 us from the scheduled send)
+// where streaming read it 5 us late; a writer doing 5-10 ns of work per
+// message judged paced was held to 15-30 M msgs/s by the transfers.
 // The frames a hold let pile up are not a new backlog.
 // The bounds are times, not polls: a held poll costs from 5 ns to 100 ns
 // and more with the host's placement of the vCPUs. Counted in polls, a
@@ -47,12 +57,14 @@ class BasicStreamPacer {
  public:
   static constexpr std::size_t backlog_frames = 8;
   static constexpr std::size_t lead_max_bytes = 32 * 1024;
-  // Longest hold: a flat-out writer of 64-byte messages makes 32 KiB in
-  // about 5 us when the vCPUs are far apart, so in 4 us it makes well over
-  // half a lead; a 10 M msgs/s paced one makes a tenth of it.
+  // Longest hold, the most latency a hold adds: a flat-out writer of
+  // 64-byte messages makes a lead (32 KiB) in about 5 us when the vCPUs are
+  // far apart; a writer at paced_below makes 3 KiB in it.
   static constexpr std::chrono::nanoseconds hold_max{4000};
   // How often a held reader reads the progress word (see above).
   static constexpr std::chrono::nanoseconds look_interval{500};
+  // A writer that writes less than this per microsecond is paced.
+  static constexpr std::int64_t paced_below_bytes_per_us = 768;
 
   BasicStreamPacer(std::size_t capacity_bytes, std::chrono::nanoseconds still) noexcept
       : lead_bytes_(std::min(lead_max_bytes, capacity_bytes / 4)), still_(still) {}
@@ -64,6 +76,11 @@ class BasicStreamPacer {
   template <class ReadTail>
   bool holds_back(std::uint64_t position, ReadTail&& read_tail) noexcept {
     return streaming_ && waits_for_lead(position, read_tail);
+  }
+  // Where a poll at `position` stops: while it catches up after a hold, at
+  // the progress word that ended the hold; otherwise at `otherwise`.
+  std::uint64_t read_end(std::uint64_t position, std::uint64_t otherwise) const noexcept {
+    return streaming_ && ahead(lead_end_, position) > 0 ? lead_end_ : otherwise;
   }
   // After a poll that began at `start`: `idle` if it moved nothing,
   // `frames` delivered.
@@ -102,9 +119,13 @@ class BasicStreamPacer {
     const std::int64_t made = ahead(tail, hold_tail_);
     if (now - seen_at_ >= still_) return end_hold(tail, false);
     const auto held = now - hold_start_;
-    if (held >= still_ && made < static_cast<std::int64_t>(lead_bytes_ / 16)) return end_hold(tail, false);
+    if (held >= still_ && made < paced_bytes(still_)) return end_hold(tail, false);
     if (held < hold_max) return true;
-    return end_hold(tail, made >= static_cast<std::int64_t>(lead_bytes_ / 2));
+    return end_hold(tail, made >= paced_bytes(hold_max));
+  }
+  // What a writer at paced_below writes in `d`.
+  static constexpr std::int64_t paced_bytes(std::chrono::nanoseconds d) noexcept {
+    return paced_below_bytes_per_us * d.count() / 1000;
   }
   // Signed: a progress hint (mpsc) may lag behind what was already read.
   static std::int64_t ahead(std::uint64_t a, std::uint64_t b) noexcept {

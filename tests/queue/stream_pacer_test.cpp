@@ -29,23 +29,29 @@ constexpr auto still = 1000ns;
 constexpr std::size_t backlog = Pacer::backlog_frames;
 
 // A reader at `position` and a writer at `tail`; polls go through the pacer
-// like a ring's: a poll that is not held reads up to the tail.
+// like a ring's: a poll that is not held reads up to the tail, or to the
+// pacer's read_end(). The writer may add frames each time the reader looks
+// at its progress (writes_per_look): it writes on while the reader reads.
 struct StreamPacerTest : ::testing::Test {
   Pacer pacer{capacity, still};
   std::uint64_t position = 0;
   std::uint64_t tail = 0;
   int tail_reads = 0;
+  std::size_t writes_per_look = 0;
 
   void SetUp() override { TestClock::current = TestClock::time_point{}; }
   // One poll of 64-byte frames; true if it was held back.
   bool poll(std::size_t limit = 1 << 20) {
     if (pacer.holds_back(position, [&] {
           ++tail_reads;
-          return tail;
+          const std::uint64_t seen = tail;
+          write(writes_per_look);
+          return seen;
         }))
       return true;
     const std::uint64_t start = position;
-    const std::size_t frames = std::min<std::size_t>((tail - position) / 64, limit);
+    const std::uint64_t end = pacer.read_end(position, tail);
+    const std::size_t frames = std::min<std::size_t>((end - position) / 64, limit);
     position += frames * 64;
     pacer.after_poll(start, frames == 0, frames);
     return false;
@@ -126,36 +132,52 @@ void expect_frames_read_as_they_land(StreamPacerTest& t) {
 
 TEST_F(StreamPacerTest, AWriterPacedAtAFrameEvery400nsIsReadOnceTheHoldShowedItsPace) {
   enter_stream();
-  // Never still for `still`; a sixteenth of a lead is 32 frames.
+  // Never still for `still`, and 160 bytes a microsecond: paced.
   const auto waited = hold_while_writing(*this, 1);
   EXPECT_GE(waited, still);
   EXPECT_LT(waited, still + 400ns) << "read at the first poll after `still`";
   expect_frames_read_as_they_land(*this);
 }
 
-TEST_F(StreamPacerTest, AWriterBelowHalfALeadPerLongestHoldIsReadAfterIt) {
-  enter_stream();
-  // 1.5 KiB per 400 ns: past a sixteenth of a lead (2 KiB) in the first
-  // `still`, short of half a lead (16 KiB) in hold_max.
-  EXPECT_EQ(hold_while_writing(*this, 24), Pacer::hold_max);
-  expect_frames_read_as_they_land(*this);
-}
-
-TEST_F(StreamPacerTest, AWriterThatMadeHalfALeadInTheLongestHoldStreamsOn) {
+TEST_F(StreamPacerTest, AWriterThatSlowsToAPacedRateInTheHoldIsReadAfterTheLongestHold) {
   enter_stream();
   write(1);
   EXPECT_TRUE(poll());
-  for (auto t = 0ns; t < Pacer::hold_max; t += Pacer::look_interval) {
-    write(lead / 2 / 64 / (Pacer::hold_max / Pacer::look_interval));
-    advance(Pacer::look_interval);
-    if (t + Pacer::look_interval < Pacer::hold_max) {
-      EXPECT_TRUE(poll());
-    }
+  // Past the paced rate in the first `still` (16 frames, 1 KiB), then a
+  // frame per 400 ns: short of the paced rate's 3 KiB in hold_max.
+  write(16);
+  std::chrono::nanoseconds waited{};
+  for (bool held = true; held && waited <= Pacer::hold_max;) {
+    advance(400ns);
+    waited += 400ns;
+    write(1);
+    held = poll();
   }
-  EXPECT_FALSE(poll());
+  EXPECT_EQ(waited, Pacer::hold_max);
+  expect_frames_read_as_they_land(*this);
+}
+
+TEST_F(StreamPacerTest, AWriterFasterThanThePacedRateStreamsOnAfterTheLongestHold) {
+  enter_stream();
+  // 640 bytes per 400 ns, well past the paced rate, short of a lead in hold_max.
+  EXPECT_EQ(hold_while_writing(*this, 10), Pacer::hold_max);
   EXPECT_EQ(position, tail);
   write(1);
   EXPECT_TRUE(poll()) << "still streaming";
+}
+
+TEST_F(StreamPacerTest, AfterAHoldTheReaderReadsUpToTheProgressItSawNotOnToTheWriter) {
+  enter_stream();
+  write(1);
+  EXPECT_TRUE(poll());
+  write(lead / 64);
+  advance(Pacer::look_interval);
+  writes_per_look = 8;  // the writer goes on while the reader catches up
+  const std::uint64_t seen = tail;
+  EXPECT_FALSE(poll()) << "a lead ahead: the hold ends";
+  EXPECT_EQ(position, seen) << "read up to the progress word that ended the hold";
+  EXPECT_LT(position, tail);
+  EXPECT_TRUE(poll()) << "the frames written since wait for the next lead";
 }
 
 TEST_F(StreamPacerTest, AHeldReaderReadsTheProgressWordOncePerLookInterval) {
