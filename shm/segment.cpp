@@ -173,11 +173,10 @@ bip::mapped_region map_initialised(const Backing& b, const std::string& name,
 // Maps every page of the segment into this process now, writable. Without
 // it the first lap of a ring takes a page fault every 4 KiB (a few us each,
 // on both sides), which shows up as the latency tail of the first seconds.
-// MADV_POPULATE_WRITE fills the page tables in one call, but on a VM whose
-// hypervisor maps guest pages on first access (measured here: shadow paging)
-// each page's first store still faulted (~5 us): so every page is also
-// written once. An atomic add of zero writes without changing what a
-// concurrent process may be writing there.
+// MADV_POPULATE_WRITE fills the page tables in one call, but on this VM
+// each page's first store after it still faulted into the hypervisor (5-10
+// us a page): so every page is also written once. An atomic add of zero
+// writes without changing what a concurrent process may be writing there.
 void prefault(bip::mapped_region& region) {
   auto* base = static_cast<std::byte*>(region.get_address());
   const std::size_t bytes = region.get_size();
