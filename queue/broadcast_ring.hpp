@@ -161,10 +161,7 @@ std::expected<std::size_t, FrameError> BroadcastReader::poll(Handler&& handler,
       }))
     return 0;
   const std::uint64_t before = position_;
-  // The intent word a hold saw runs ahead of what the writer finished.
-  const std::uint64_t tail = writer_position();
-  const std::uint64_t end = pacer_.read_end(position_, tail);
-  auto copied = copy_batch(limit, static_cast<std::int64_t>(end - tail) < 0 ? end : tail);
+  auto copied = copy_batch(limit, pacer_.read_end(position_, writer_position()));
   if (!copied) return copied;
   pacer_.after_poll(before, position_ == before, *copied);
   const std::byte* frame = scratch_.data();

@@ -77,10 +77,13 @@ class BasicStreamPacer {
   bool holds_back(std::uint64_t position, ReadTail&& read_tail) noexcept {
     return streaming_ && waits_for_lead(position, read_tail);
   }
-  // Where a poll at `position` stops: while it catches up after a hold, at
-  // the progress word that ended the hold; otherwise at `otherwise`.
+  // Where a poll at `position` stops, given the caller's own bound
+  // `otherwise`: while it catches up after a hold, at the progress word
+  // that ended the hold, never past `otherwise` (the word is another
+  // process's, and may hold anything).
   std::uint64_t read_end(std::uint64_t position, std::uint64_t otherwise) const noexcept {
-    return streaming_ && ahead(lead_end_, position) > 0 ? lead_end_ : otherwise;
+    const bool catching_up = streaming_ && ahead(lead_end_, position) > 0;
+    return catching_up && ahead(otherwise, lead_end_) > 0 ? lead_end_ : otherwise;
   }
   // After a poll that began at `start`: `idle` if it moved nothing,
   // `frames` delivered.

@@ -180,6 +180,18 @@ TEST_F(StreamPacerTest, AfterAHoldTheReaderReadsUpToTheProgressItSawNotOnToTheWr
   EXPECT_TRUE(poll()) << "the frames written since wait for the next lead";
 }
 
+TEST_F(StreamPacerTest, TheCatchUpNeverReadsPastTheCallersBound) {
+  enter_stream();
+  write(1);
+  EXPECT_TRUE(poll());
+  tail += std::uint64_t{1} << 62;  // a corrupt progress word, far ahead
+  advance(Pacer::look_interval);
+  EXPECT_FALSE(pacer.holds_back(position, [&] { return tail; })) << "a lead ahead, as the word tells";
+  const std::uint64_t bound = position + 4096;  // e.g. a lap past what was released
+  EXPECT_EQ(pacer.read_end(position, bound), bound);
+  EXPECT_EQ(pacer.read_end(position, tail + 64), tail) << "within the bound, the word is the end";
+}
+
 TEST_F(StreamPacerTest, AHeldReaderReadsTheProgressWordOncePerLookInterval) {
   enter_stream();
   write(1);
