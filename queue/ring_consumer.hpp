@@ -87,6 +87,11 @@ class RingConsumer {
   std::byte* at(std::uint64_t position) const noexcept {
     return region_.data() + (position & (geometry_.capacity_bytes - 1));
   }
+  // Where a poll stops: a lap past what was handed back (see poll), or
+  // earlier while the pacer catches up after a hold.
+  std::uint64_t read_end() const noexcept {
+    return pacer_.read_end(position_, released_ + geometry_.capacity_bytes);
+  }
   void release(std::uint64_t consumed) noexcept;
   void zero(std::uint64_t from, std::uint64_t to) noexcept;
   // The start of the next lap if the producer restarted there. Only once
@@ -137,7 +142,7 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
   // for a new one (seen with 4 KB messages: one per 2-4 M). The bound also
   // stops corrupt memory (a lap of padding frames) from leading around
   // forever. A streaming reader catching up stops earlier (read_end).
-  std::uint64_t end = pacer_.read_end(position_, released_ + geometry_.capacity_bytes);
+  std::uint64_t end = read_end();
   while (delivered < limit && static_cast<std::int64_t>(end - position) > 0) {
     std::byte* frame = at(position);
     const std::int32_t length = load_length_acquire(frame);  // A1
@@ -145,7 +150,7 @@ std::expected<std::size_t, FrameError> RingConsumer::poll(Handler&& handler,
       if (const auto lap_start = restarted_lap()) {
         // Skipped bytes are zero already: released last lap, unwritten since.
         position = position_ = released_ = *lap_start;
-        end = pacer_.read_end(position_, released_ + geometry_.capacity_bytes);
+        end = read_end();
         continue;
       }
     }

@@ -12,12 +12,12 @@
 //  - the writer's progress is a lead ahead: read up to there, go on streaming;
 //  - the progress word stood still for `still` (the stream ended): read as
 //    frames land again;
-//  - the writer is paced, not flat out: it wrote less than paced_below
-//    (768 bytes a microsecond, 8 M msgs/s of 64-byte messages) in the
-//    hold's first `still`, or in hold_max. Read up to the progress word,
-//    then frames as they land again: a hold is the reader's latency, and a
-//    paced writer has the time between its frames to absorb the line
-//    transfers anyway;
+//  - the writer is paced, not flat out: it wrote less than
+//    paced_below_bytes_per_us (768 bytes a microsecond, 8 M msgs/s of
+//    64-byte messages) in the hold's first `still`, or in hold_max. Read
+//    up to the progress word, then frames as they land again: a hold is
+//    the reader's latency, and a paced writer has the time between its
+//    frames to absorb the line transfers anyway;
 //  - the hold lasted hold_max and the writer was faster than that: read up
 //    to the progress word, go on streaming.
 // A hold that ends with the stream going on is followed by reading up to
@@ -25,7 +25,7 @@
 // the writer is still filling (and the hardware prefetcher fetching the
 // lines past them) put the reader back on the writer's heels, which slowed
 // a writer to 15-25 M msgs/s for whole runs (read_end()).
-// Faster than paced_below counts as a stream because reading frame by
+// Faster than that counts as a stream because reading frame by
 // frame costs the writer a line transfer per line: at 10 M msgs/s with the
 // vCPUs far apart that fell behind (p50 40 us from the scheduled send)
 // where streaming read it 5 us late; a writer doing 5-10 ns of work per
@@ -59,7 +59,7 @@ class BasicStreamPacer {
   static constexpr std::size_t lead_max_bytes = 32 * 1024;
   // Longest hold, the most latency a hold adds: a flat-out writer of
   // 64-byte messages makes a lead (32 KiB) in about 5 us when the vCPUs are
-  // far apart; a writer at paced_below makes 3 KiB in it.
+  // far apart; a writer at the paced rate makes 3 KiB in it.
   static constexpr std::chrono::nanoseconds hold_max{4000};
   // How often a held reader reads the progress word (see above).
   static constexpr std::chrono::nanoseconds look_interval{500};
@@ -119,14 +119,14 @@ class BasicStreamPacer {
     }
     const std::uint64_t tail = seen_tail_;
     if (ahead(tail, position) >= static_cast<std::int64_t>(lead_bytes_)) return end_hold(tail, true);
-    const std::int64_t made = ahead(tail, hold_tail_);
     if (now - seen_at_ >= still_) return end_hold(tail, false);
+    const std::int64_t made = ahead(tail, hold_tail_);
     const auto held = now - hold_start_;
     if (held >= still_ && made < paced_bytes(still_)) return end_hold(tail, false);
     if (held < hold_max) return true;
     return end_hold(tail, made >= paced_bytes(hold_max));
   }
-  // What a writer at paced_below writes in `d`.
+  // What a writer at the paced rate writes in `d`.
   static constexpr std::int64_t paced_bytes(std::chrono::nanoseconds d) noexcept {
     return paced_below_bytes_per_us * d.count() / 1000;
   }

@@ -101,11 +101,14 @@ TEST_F(StreamPacerTest, AWriterALeadAheadIsReadAtOnceAndTheStreamGoesOn) {
   EXPECT_TRUE(poll()) << "still streaming: the next frames wait for a lead again";
 }
 
-// Polls once per 400 ns while the writer adds `frames_per_400ns` frames,
-// until a poll is not held back; returns how long the hold lasted.
-std::chrono::nanoseconds hold_while_writing(StreamPacerTest& t, std::size_t frames_per_400ns) {
+// Starts a hold (and writes `burst` frames once it began), then polls once
+// per 400 ns while the writer adds `frames_per_400ns` frames, until a poll
+// is not held back; returns how long the hold lasted.
+std::chrono::nanoseconds hold_while_writing(StreamPacerTest& t, std::size_t frames_per_400ns,
+                                            std::size_t burst = 0) {
   t.write(1);
   EXPECT_TRUE(t.poll());
+  t.write(burst);
   std::chrono::nanoseconds waited{};
   for (bool held = true; held;) {
     t.advance(400ns);
@@ -141,19 +144,9 @@ TEST_F(StreamPacerTest, AWriterPacedAtAFrameEvery400nsIsReadOnceTheHoldShowedIts
 
 TEST_F(StreamPacerTest, AWriterThatSlowsToAPacedRateInTheHoldIsReadAfterTheLongestHold) {
   enter_stream();
-  write(1);
-  EXPECT_TRUE(poll());
   // Past the paced rate in the first `still` (16 frames, 1 KiB), then a
   // frame per 400 ns: short of the paced rate's 3 KiB in hold_max.
-  write(16);
-  std::chrono::nanoseconds waited{};
-  for (bool held = true; held && waited <= Pacer::hold_max;) {
-    advance(400ns);
-    waited += 400ns;
-    write(1);
-    held = poll();
-  }
-  EXPECT_EQ(waited, Pacer::hold_max);
+  EXPECT_EQ(hold_while_writing(*this, 1, 16), Pacer::hold_max);
   expect_frames_read_as_they_land(*this);
 }
 
