@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -86,19 +87,31 @@ bool started_after(std::uint32_t pid, std::uint64_t beat_ns) noexcept {
   return start_ns > beat_ns + suspended_ns + margin_ns;
 }
 
+// The process holding a slot word and what this process can tell of it;
+// nothing when the slot is free or the holder is dead (either way: take it).
+struct SlotHolder {
+  ProcessTag tag;
+  Presence seen;
+};
+std::optional<SlotHolder> live_holder(std::uint64_t word) noexcept {
+  if (word == 0) return std::nullopt;
+  const ProcessTag tag = ProcessTag::unpack(word);
+  const Presence seen = presence(tag);
+  if (seen == Presence::Dead) return std::nullopt;
+  return SlotHolder{tag, seen};
+}
+
 // Whether a publisher slot holding `word` may be taken over: free, its
 // holder dead, or silent (`beat`) and either in another pid namespace or
 // replaced under its pid by a process that started later. A live pid whose
 // process is older than its last beat keeps the slot, even silent: a
 // stopped publisher that resumed would write beside the new one.
 bool is_free_or_dead(std::uint64_t word, std::uint64_t& beat, std::chrono::nanoseconds stale_after) noexcept {
-  if (word == 0) return true;
-  const ProcessTag holder = ProcessTag::unpack(word);
-  const Presence seen = presence(holder);
-  if (seen == Presence::Dead) return true;
+  const auto holder = live_holder(word);
+  if (!holder) return true;
   const std::uint64_t beat_ns = shared(beat).load(std::memory_order_relaxed);
   if (!is_stale(beat_ns, stale_after)) return false;
-  return seen == Presence::Unseen || started_after(holder.pid, beat_ns);
+  return holder->seen == Presence::Unseen || started_after(holder->tag.pid, beat_ns);
 }
 
 // Whether the subscriber slot holding `word` may be taken over: free, its
@@ -107,12 +120,10 @@ bool is_free_or_dead(std::uint64_t word, std::uint64_t& beat, std::chrono::nanos
 // has no heartbeat and is never taken over: two readers of one ring would
 // corrupt each other's view.
 bool subscriber_slot_free(std::uint64_t word, std::uint64_t& since) noexcept {
-  if (word == 0) return true;
-  const ProcessTag holder = ProcessTag::unpack(word);
-  const Presence seen = presence(holder);
-  if (seen == Presence::Dead) return true;
+  const auto holder = live_holder(word);
+  if (!holder) return true;
   const std::uint64_t since_ns = shared(since).load(std::memory_order_relaxed);
-  return seen == Presence::Alive && since_ns != 0 && started_after(holder.pid, since_ns);
+  return holder->seen == Presence::Alive && since_ns != 0 && started_after(holder->tag.pid, since_ns);
 }
 
 // Takes `slot` if may_take(its word); else *holder = the holder. `stamp`

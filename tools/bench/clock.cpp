@@ -61,10 +61,6 @@ TickClock TickClock::calibrate() {
   return clock;
 }
 
-std::uint64_t TickClock::from_ns(std::uint64_t ns) const noexcept {
-  return static_cast<std::uint64_t>((static_cast<unsigned __int128>(ns) << 32) / ns_per_tick_q32_);
-}
-
 double TickClock::ticks_per_second() const noexcept {
   return 1e9 * 4294967296.0 / static_cast<double>(ns_per_tick_q32_);
 }

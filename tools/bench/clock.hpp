@@ -40,8 +40,6 @@ class TickClock {
     return static_cast<std::uint64_t>(
         (static_cast<unsigned __int128>(tick_delta) * ns_per_tick_q32_) >> 32);
   }
-  // Nanoseconds to ticks (for scheduling sends at a fixed rate).
-  std::uint64_t from_ns(std::uint64_t ns) const noexcept;
 
   bool uses_tsc() const noexcept { return use_tsc_; }
   double ticks_per_second() const noexcept;

@@ -72,12 +72,14 @@ struct SinkState {
   bool on_message(std::span<const std::byte> msg) noexcept {
     const std::uint64_t seq = read_seq(msg);
     if (seq == end_marker_seq) return true;
-    if (one_way != nullptr && seq > warmup) {
+    if (seq > warmup && (one_way != nullptr || first_ns == 0)) {
       const std::uint64_t now = monotonic_ns();
-      const std::uint64_t sent = read_send_ns(msg);
-      one_way->record(now > sent ? now - sent : 0);
+      if (one_way != nullptr) {
+        const std::uint64_t sent = read_send_ns(msg);
+        one_way->record(now > sent ? now - sent : 0);
+      }
+      if (first_ns == 0) first_ns = now;
     }
-    if (first_ns == 0 && seq > warmup) first_ns = monotonic_ns();
     check.on_message(seq);
     if (end_ns == 0 && check.complete()) end_ns = monotonic_ns();
     return false;
