@@ -101,11 +101,12 @@ std::optional<SlotHolder> live_holder(std::uint64_t word) noexcept {
   return SlotHolder{tag, seen};
 }
 
-// Whether a publisher slot holding `word` may be taken over: free, its
-// holder dead, or silent (`beat`) and either in another pid namespace or
-// replaced under its pid by a process that started later. A live pid whose
-// process is older than its last beat keeps the slot, even silent: a
-// stopped publisher that resumed would write beside the new one.
+// Whether a slot holding `word` may be taken over: free, its holder dead,
+// or silent (`beat`) and either in another pid namespace or replaced under
+// its pid by a process that started later. A live pid whose process is
+// older than its last beat keeps the slot, even silent: a stopped
+// publisher that resumed would write beside the new one, a stopped
+// subscriber read beside it.
 bool is_free_or_dead(std::uint64_t word, std::uint64_t& beat, std::chrono::nanoseconds stale_after) noexcept {
   const auto holder = live_holder(word);
   if (!holder) return true;
@@ -114,29 +115,17 @@ bool is_free_or_dead(std::uint64_t word, std::uint64_t& beat, std::chrono::nanos
   return holder->seen == Presence::Unseen || started_after(holder->tag.pid, beat_ns);
 }
 
-// Whether the subscriber slot holding `word` may be taken over: free, its
-// holder dead, or its pid now naming a process that started after the
-// holder's stamp (the pid was reused). A holder in another pid namespace
-// has no heartbeat and is never taken over: two readers of one ring would
-// corrupt each other's view.
-bool subscriber_slot_free(std::uint64_t word, std::uint64_t& since) noexcept {
-  const auto holder = live_holder(word);
-  if (!holder) return true;
-  const std::uint64_t since_ns = shared(since).load(std::memory_order_relaxed);
-  return holder->seen == Presence::Alive && since_ns != 0 && started_after(holder->tag.pid, since_ns);
-}
-
-// Takes `slot` if may_take(its word); else *holder = the holder. `stamp`
-// (a heartbeat, or the subscriber's since) is stamped first: whoever sees
-// our tag sees it. A loser's stamp only moves it later, still after the
-// winner started.
-template <class MayTake>
-bool take_slot(std::uint64_t& slot, std::uint64_t& stamp, MayTake&& may_take, ProcessTag* holder) noexcept {
+// Takes `slot` unless it holds a live process (is_free_or_dead); else
+// *holder = the holder. Its heartbeat `beat` is stamped first: whoever
+// sees our tag sees it. A loser's stamp only moves it later, still after
+// the winner started.
+bool take_slot(std::uint64_t& slot, std::uint64_t& beat, std::chrono::nanoseconds stale_after,
+               ProcessTag* holder) noexcept {
   auto word = shared(slot);
   const std::uint64_t self = ProcessTag::self().pack();
   std::uint64_t current = word.load(std::memory_order_acquire);
-  while (may_take(current)) {
-    shared(stamp).store(monotonic_ns(), std::memory_order_relaxed);
+  while (is_free_or_dead(current, beat, stale_after)) {
+    shared(beat).store(monotonic_ns(), std::memory_order_relaxed);
     // seq_cst (release included): the stamp before the tag. Strong: a
     // spurious failure would re-judge a silent holder by our own stamp.
     if (word.compare_exchange_strong(current, self, std::memory_order_seq_cst)) return true;
@@ -147,9 +136,7 @@ bool take_slot(std::uint64_t& slot, std::uint64_t& stamp, MayTake&& may_take, Pr
 
 bool take_publisher_slot(SegmentDescriptor& d, std::size_t i, std::chrono::nanoseconds stale_after,
                          ProcessTag* holder) noexcept {
-  auto& beat = d.publisher_beats[i];
-  return take_slot(d.publishers[i], beat,
-                   [&](std::uint64_t word) { return is_free_or_dead(word, beat, stale_after); }, holder);
+  return take_slot(d.publishers[i], d.publisher_beats[i], stale_after, holder);
 }
 
 // Frees the slots of killed publishers. Their frames are in the ring or
@@ -230,19 +217,19 @@ std::expected<PublisherSlot, PublisherRefusal> attach_publisher(SegmentDescripto
   return PublisherSlot{index, shared(d.next_session_id).fetch_add(1, std::memory_order_relaxed)};
 }
 
-bool attach_subscriber(SegmentDescriptor& d, ProcessTag* owner) noexcept {
+bool attach_subscriber(SegmentDescriptor& d, std::chrono::nanoseconds stale_after, ProcessTag* owner) noexcept {
   // CAS so two starting subscribers cannot both win.
-  return take_slot(d.subscriber, d.subscriber_since,
-                   [&](std::uint64_t word) { return subscriber_slot_free(word, d.subscriber_since); }, owner);
+  return take_slot(d.subscriber, d.subscriber_beat, stale_after, owner);
 }
+
 
 void detach_subscriber(SegmentDescriptor& d) noexcept {
   auto self = ProcessTag::self().pack();
   shared(d.subscriber).compare_exchange_strong(self, 0, std::memory_order_acq_rel);
 }
 
-void heartbeat(SegmentDescriptor& d, std::uint32_t index) noexcept {
-  shared(d.publisher_beats[index]).store(monotonic_ns(), std::memory_order_relaxed);
+void heartbeat(std::uint64_t& beat) noexcept {
+  shared(beat).store(monotonic_ns(), std::memory_order_relaxed);
 }
 
 void detach_publisher(SegmentDescriptor& d, PublisherSlot slot, std::uint64_t last_seq) noexcept {

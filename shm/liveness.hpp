@@ -1,7 +1,7 @@
 // Are the publishers of a segment still there?
-// Each attached publication holds a slot in the descriptor with its process
-// tag (pid and pid namespace) and its own CLOCK_MONOTONIC heartbeat, which
-// the publishing process refreshes. A slot's holder is live while its pid
+// Each attached publication (and an spsc/mpsc subscription) holds a slot in
+// the descriptor with its process tag (pid and pid namespace) and its own
+// CLOCK_MONOTONIC heartbeat, which its process refreshes. A slot's holder is live while its pid
 // exists and its heartbeat is fresh; a subscriber declares the publishers
 // gone once no slot has a live holder (all were killed, or hung). A process
 // in another pid namespace (a container sharing /dev/shm) cannot be looked
@@ -88,15 +88,16 @@ struct PublisherRefusal {
 // older than `stale_after`.
 std::expected<PublisherSlot, PublisherRefusal> attach_publisher(SegmentDescriptor& d, bool exclusive,
                                                                 std::chrono::nanoseconds stale_after) noexcept;
-// Claims the single-subscriber slot unless a live process holds it (a pid
-// that now names a process started after the holder attached was reused:
-// that holder is dead). A subscriber in another pid namespace has no
-// heartbeat: its slot is never taken over (two readers of one ring would
-// corrupt each other's view); if it died, remove the channel.
-bool attach_subscriber(SegmentDescriptor& d, ProcessTag* owner) noexcept;
+// Claims the single-subscriber slot unless a live process holds it, by the
+// rules of attach_publisher: a holder in another pid namespace is known by
+// its heartbeat (subscriber_beat) only, and loses the slot once that is
+// older than `stale_after`. One that was merely stopped finds out when it
+// resumes (its tag is no longer in the slot) and must stop reading: two
+// readers of one ring would corrupt each other's view.
+bool attach_subscriber(SegmentDescriptor& d, std::chrono::nanoseconds stale_after, ProcessTag* owner) noexcept;
 void detach_subscriber(SegmentDescriptor& d) noexcept;
-// Stamps the heartbeat of this process's slot `index`.
-void heartbeat(SegmentDescriptor& d, std::uint32_t index) noexcept;
+// Stamps a heartbeat word of this process's (publisher_beats[i], subscriber_beat).
+void heartbeat(std::uint64_t& beat) noexcept;
 // Frees this publisher's slot; the last one to leave marks a clean close
 // (subscribers see Closed, not Gone) with its session's last seq, so a
 // subscriber that was lapped at the end can still count what it lost.

@@ -20,7 +20,7 @@
 namespace sluice::shm {
 
 inline constexpr std::uint64_t segment_magic = 0x3130454349554c53ull;  // "SLUICE01"
-inline constexpr std::uint32_t segment_layout_version = 5;
+inline constexpr std::uint32_t segment_layout_version = 6;
 // Publications attached to one channel at once (an mpsc channel's producers).
 inline constexpr std::size_t max_publishers = 32;
 inline constexpr std::size_t ring_offset = 4096;
@@ -48,10 +48,10 @@ struct alignas(64) SegmentDescriptor {
   std::uint64_t final_seq;           // last seq of the session that closed (valid with closed)
   std::uint32_t final_session_id;    // that session
   std::uint32_t reserved1;
-  // CLOCK_MONOTONIC ns stamped by each subscriber before it takes the slot:
-  // after its holder started, so a pid naming a younger process was reused.
-  // 0 = never stamped.
-  std::uint64_t subscriber_since;
+  // CLOCK_MONOTONIC ns: stamped by each subscriber before it takes the slot,
+  // then refreshed by its process's heartbeat like publisher_beats (a
+  // subscriber of another pid namespace is only known by it). 0 = never.
+  std::uint64_t subscriber_beat;
   std::byte pad1[256 - 40];
   // --- blocking wait ---
   std::uint32_t wake_word;           // futex: bumped by the writer on commit
@@ -75,7 +75,7 @@ static_assert(offsetof(SegmentDescriptor, capacity_bytes) == 16);
 static_assert(offsetof(SegmentDescriptor, next_session_id) == 256);
 static_assert(offsetof(SegmentDescriptor, subscriber) == 264);
 static_assert(offsetof(SegmentDescriptor, final_seq) == 272);
-static_assert(offsetof(SegmentDescriptor, subscriber_since) == 288);
+static_assert(offsetof(SegmentDescriptor, subscriber_beat) == 288);
 static_assert(offsetof(SegmentDescriptor, wake_word) == 512);
 static_assert(offsetof(SegmentDescriptor, publishers) == 768);
 static_assert(offsetof(SegmentDescriptor, publisher_beats) == 1024);

@@ -14,20 +14,20 @@ ContextState::~ContextState() {
   wake_.notify_all();
 }
 
-void ContextState::add_heartbeat(shm::SegmentDescriptor* d, std::uint32_t index) {
+void ContextState::add_heartbeat(std::uint64_t& beat) {
   std::lock_guard lock(mutex_);
-  heartbeats_.emplace_back(d, index);
+  heartbeats_.push_back(&beat);
 }
 
-void ContextState::remove_heartbeat(shm::SegmentDescriptor* d, std::uint32_t index) {
+void ContextState::remove_heartbeat(std::uint64_t& beat) {
   std::lock_guard lock(mutex_);
-  std::erase(heartbeats_, std::pair(d, index));
+  std::erase(heartbeats_, &beat);
 }
 
 void ContextState::run_heartbeats(std::stop_token stop) {
   std::unique_lock lock(mutex_);
   while (!stop.stop_requested()) {
-    for (auto [d, index] : heartbeats_) shm::heartbeat(*d, index);
+    for (std::uint64_t* beat : heartbeats_) shm::heartbeat(*beat);
     wake_.wait_for(lock, stop, options_.heartbeat_interval, [] { return false; });
   }
 }

@@ -22,6 +22,10 @@ struct ContextOptions {
   // A publisher whose heartbeat is older than this is reported gone (a dead
   // pid is reported at once).
   std::chrono::milliseconds publisher_timeout{5000};
+  // An spsc/mpsc subscriber of another pid namespace whose heartbeat is
+  // older than this gives its channel to the next subscriber (one of this
+  // pid namespace is judged by its pid at once).
+  std::chrono::milliseconds subscriber_timeout{5000};
   // An mpsc claim stuck uncommitted this long is skipped as padding.
   std::chrono::milliseconds stale_claim_timeout{1000};
 };
@@ -35,9 +39,10 @@ class ContextState {
   ContextState(const ContextState&) = delete;
   ContextState& operator=(const ContextState&) = delete;
 
-  // Keeps stamping the heartbeat of slot `index` of `d` (a publication's).
-  void add_heartbeat(shm::SegmentDescriptor* d, std::uint32_t index);
-  void remove_heartbeat(shm::SegmentDescriptor* d, std::uint32_t index);
+  // Keeps stamping `beat`, a descriptor slot's heartbeat word (a
+  // publication's, or an spsc/mpsc subscription's).
+  void add_heartbeat(std::uint64_t& beat);
+  void remove_heartbeat(std::uint64_t& beat);
   CountersSegment& counters() noexcept { return counters_; }
   const ContextOptions& options() const noexcept { return options_; }
 
@@ -48,7 +53,7 @@ class ContextState {
   CountersSegment counters_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
-  std::vector<std::pair<shm::SegmentDescriptor*, std::uint32_t>> heartbeats_;
+  std::vector<std::uint64_t*> heartbeats_;
   std::jthread keeper_;  // last: starts after everything it uses exists
 };
 

@@ -10,7 +10,8 @@ namespace sluice {
 
 enum class Error : std::uint8_t {
   BackPressured,  // the subscriber is behind: retry later, or drop by your own policy
-  NotConnected,   // no subscriber can receive yet: retry later
+  NotConnected,   // offer: no subscriber can receive yet, retry later; poll: this subscription
+                  // lost its channel to a new subscriber (it was stopped past subscriber_timeout)
   PublisherGone,  // the publisher died (pid gone or heartbeat stale); frames before it were delivered
   Closed,         // the publisher closed the stream; nothing more will come
   TooLarge,       // message above max_message: split it or raise max_message

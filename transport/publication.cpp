@@ -55,7 +55,7 @@ Publication::Publication(std::shared_ptr<detail::ContextState> context, const Ur
   slot_ = *session;
   counters_ = context_->counters().allocate(CountersSegment::Role::Publication, uri_text_, stream_id_);
   counters_.set_session(slot_.session_id);
-  context_->add_heartbeat(&segment_.descriptor(), slot_.index);
+  context_->add_heartbeat(segment_.descriptor().publisher_beats[slot_.index]);
 }
 
 Publication::Publication(Publication&& other) noexcept
@@ -75,7 +75,7 @@ Publication::Publication(Publication&& other) noexcept
 
 Publication::~Publication() {
   if (moved_from_) return;
-  context_->remove_heartbeat(&segment_.descriptor(), slot_.index);
+  context_->remove_heartbeat(segment_.descriptor().publisher_beats[slot_.index]);
   shm::detach_publisher(segment_.descriptor(), slot_, next_seq_ - 1);
   context_->counters().release(counters_);
 }

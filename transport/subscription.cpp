@@ -43,10 +43,14 @@ Subscription::Subscription(std::shared_ptr<detail::ContextState> context, const 
   first_new_session_ = shm::shared(segment_.descriptor().next_session_id).load(std::memory_order_acquire);
   if (uri.shm.start_position) start_at(*uri.shm.start_position);
   shm::ProcessTag owner;
-  if (exclusive_ && !shm::attach_subscriber(segment_.descriptor(), &owner))
-    throw SetupError(fmt::format("{}: a {} channel has one subscriber and {} is it{}", uri_text_,
-                                 shm::to_string(segment_.kind()), shm::describe(owner),
-                                 owner.in_my_namespace() ? "" : " (if it is gone, remove the channel)"));
+  if (exclusive_ &&
+      !shm::attach_subscriber(segment_.descriptor(), context_->options().subscriber_timeout, &owner))
+    throw SetupError(fmt::format("{}: a {} channel has one subscriber and {} is it", uri_text_,
+                                 shm::to_string(segment_.kind()), shm::describe(owner)));
+  if (exclusive_) {
+    self_tag_ = shm::ProcessTag::self().pack();
+    context_->add_heartbeat(segment_.descriptor().subscriber_beat);
+  }
   sessions_.reserve(max_sessions);
   counters_ = context_->counters().allocate(CountersSegment::Role::Subscription, uri_text_,
                                             uri.shm.stream_id);
@@ -65,6 +69,7 @@ Subscription::Subscription(Subscription&& o) noexcept
       idle_polls_(o.idle_polls_),
       lapped_seen_(o.lapped_seen_),
       exclusive_(o.exclusive_),
+      self_tag_(o.self_tag_),
       loss_at_close_counted_(o.loss_at_close_counted_),
       first_new_session_(o.first_new_session_) {
   o.moved_from_ = true;
@@ -72,12 +77,16 @@ Subscription::Subscription(Subscription&& o) noexcept
 
 Subscription::~Subscription() {
   if (moved_from_) return;
+  context_->counters().release(counters_);
+  if (!exclusive_) return;
+  context_->remove_heartbeat(segment_.descriptor().subscriber_beat);
+  // Nothing more if the channel went to another subscriber (see poll_ring).
+  if (!holds_channel()) return;
   // Read frames go back to the producer (and, in a journal, stay read for
   // the next subscriber) even if no idle poll came after them.
   if (auto* spsc = std::get_if<queue::SpscRing>(&ring_)) spsc->release_consumed();
   if (auto* mpsc = std::get_if<queue::MpscRing>(&ring_)) mpsc->release_consumed();
-  if (exclusive_) shm::detach_subscriber(segment_.descriptor());
-  context_->counters().release(counters_);
+  shm::detach_subscriber(segment_.descriptor());
 }
 
 void Subscription::count_loss_at_close() noexcept {

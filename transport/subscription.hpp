@@ -115,6 +115,10 @@ class Subscription {
     return when_idle_slow();
   }
   std::expected<std::size_t, Error> when_idle_slow() noexcept;
+  // Whether our tag is still in the descriptor's subscriber slot (spsc/mpsc).
+  bool holds_channel() const noexcept {
+    return shm::shared(segment_.descriptor().subscriber).load(std::memory_order_acquire) == self_tag_;
+  }
 
   // Empty polls between checks when spinning: each check reads the clock or
   // makes a syscall, which a spinning reader should not pay on every poll.
@@ -135,6 +139,7 @@ class Subscription {
   std::uint32_t idle_polls_ = 0;
   std::uint64_t lapped_seen_ = 0;
   bool exclusive_ = false;
+  std::uint64_t self_tag_ = 0;  // our packed tag in the descriptor's subscriber slot (exclusive)
   bool loss_at_close_counted_ = false;
   std::uint32_t first_new_session_ = 0;  // sessions from this id on began after we subscribed
   bool moved_from_ = false;
@@ -150,6 +155,12 @@ std::expected<std::size_t, Error> Subscription::poll(Handler&& handler, std::siz
 template <class RingType, class Handler>
 std::expected<std::size_t, Error> Subscription::poll_ring(RingType& ring, Handler& handler,
                                                           std::size_t limit) noexcept {
+  if constexpr (!std::is_same_v<RingType, queue::BroadcastReader>) {
+    // Stopped past subscriber_timeout in another pid namespace, this
+    // subscription lost its channel to the next subscriber: reading on
+    // would race that one over the same frames.
+    if (!holds_channel()) [[unlikely]] return std::unexpected(Error::NotConnected);
+  }
   std::size_t delivered = 0;
   std::size_t frames = 0;
   // Inline into the ring's loop: GCC otherwise calls it per frame, with

@@ -88,7 +88,7 @@ TEST_F(LivenessTest, TagFromAnotherBootIsDeadWhateverItsPidNamesNow) {
   EXPECT_EQ(presence(before_reboot), Presence::Dead);
   d.subscriber = before_reboot.pack();
   ProcessTag owner;
-  EXPECT_TRUE(attach_subscriber(d, &owner));
+  EXPECT_TRUE(attach_subscriber(d, stale_after, &owner));
   hold(0, before_reboot);
   EXPECT_TRUE(attach_publisher(d, true, stale_after)) << "the spsc publisher restarts after the reboot";
 }
@@ -201,38 +201,45 @@ TEST_F(LivenessTest, LastPublisherToLeaveClosesTheChannelWithItsSession) {
   EXPECT_EQ(d.final_seq, 20u);
 }
 
-TEST_F(LivenessTest, SubscriberSlotOfAForeignProcessIsNeverTakenOver) {
+// Only its heartbeat tells whether a subscriber of another pid namespace
+// is still there.
+TEST_F(LivenessTest, ForeignSubscriberKeepsItsSlotWhileItBeatsAndLosesItOnceItStops) {
+  d.subscriber_beat = monotonic_ns();
   d.subscriber = foreign(5).pack();
   ProcessTag owner;
-  EXPECT_FALSE(attach_subscriber(d, &owner));
+  EXPECT_FALSE(attach_subscriber(d, stale_after, &owner));
   EXPECT_EQ(owner.pid, 5u);
+  d.subscriber_beat = monotonic_ns() - 2'000'000'000ull;
+  EXPECT_TRUE(attach_subscriber(d, stale_after, &owner));
+  EXPECT_EQ(d.subscriber, ProcessTag::self().pack());
+  EXPECT_GT(d.subscriber_beat, monotonic_ns() - 1'000'000'000ull) << "stamped by the new holder";
   d.subscriber = dead().pack();
-  EXPECT_TRUE(attach_subscriber(d, &owner));
+  EXPECT_TRUE(attach_subscriber(d, stale_after, &owner)) << "a dead pid here needs no timeout";
   detach_subscriber(d);
   EXPECT_EQ(d.subscriber, 0u);
 }
 
 TEST_F(LivenessTest, SubscriberSlotWhosePidNowNamesAYoungerProcessIsTakenOver) {
-  // The subscriber attached 2 s ago and died; the kernel has since handed
+  // The subscriber last beat 2 s ago and died; the kernel has since handed
   // its pid to a process started later: not the subscriber.
-  d.subscriber_since = monotonic_ns() - 2'000'000'000ull;
+  d.subscriber_beat = monotonic_ns() - 2'000'000'000ull;
   const Sleeper reused;
   d.subscriber = reused.tag().pack();
   ProcessTag owner;
-  EXPECT_TRUE(attach_subscriber(d, &owner));
+  EXPECT_TRUE(attach_subscriber(d, stale_after, &owner));
   EXPECT_EQ(d.subscriber, ProcessTag::self().pack());
-  EXPECT_GT(d.subscriber_since, monotonic_ns() - 1'000'000'000ull) << "stamped by the new holder";
+  EXPECT_GT(d.subscriber_beat, monotonic_ns() - 1'000'000'000ull) << "stamped by the new holder";
 }
 
 TEST_F(LivenessTest, LiveSubscriberKeepsItsSlot) {
   const Sleeper holder;
-  d.subscriber_since = monotonic_ns();  // stamped after it started
+  d.subscriber_beat = monotonic_ns();  // beaten after it started
   d.subscriber = holder.tag().pack();
   ProcessTag owner;
-  EXPECT_FALSE(attach_subscriber(d, &owner));
+  EXPECT_FALSE(attach_subscriber(d, stale_after, &owner));
   EXPECT_EQ(owner.pid, static_cast<std::uint32_t>(holder.pid));
-  d.subscriber_since = 0;  // never stamped (a segment from an older build)
-  EXPECT_FALSE(attach_subscriber(d, &owner)) << "an unknown attach time proves nothing";
+  std::this_thread::sleep_for(50ms);  // silent since (stopped, say) for longer than:
+  EXPECT_FALSE(attach_subscriber(d, 10ms, &owner)) << "its process is older than its last beat";
   EXPECT_EQ(d.subscriber, holder.tag().pack());
 }
 

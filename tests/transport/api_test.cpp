@@ -6,6 +6,8 @@
 #include <numeric>
 #include <optional>
 
+#include "shm/liveness.hpp"
+#include "shm/segment.hpp"
 #include "sluice.hpp"
 #include "tests/support/child_process.hpp"
 
@@ -202,6 +204,30 @@ TEST_F(ApiTest, StartPositionThatIsNotAFrameBoundaryIsASetupError) {
 TEST_F(ApiTest, StartPositionOnAnSpscChannelIsASetupError) {
   auto pub = ctx.publication(uri());
   EXPECT_THROW((void)ctx.subscription(uri("start=0")), SetupError);
+}
+
+// A subscriber stopped past subscriber_timeout in another pid namespace
+// loses its channel to the next one. Resumed, it must find out before it
+// reads on (the two would race over the same frames) and, closing, leave
+// the slot and the unread frames to the new holder.
+TEST_F(ApiTest, SubscriptionWhoseChannelWentToAnotherSubscriberIsNotConnected) {
+  std::optional<Subscription> sub(ctx.subscription(uri()));
+  auto pub = ctx.publication(uri());
+  ASSERT_TRUE(pub.offer(bytes(8)));
+  auto segment = shm::Segment::open_existing("sluice-" + name, false);
+  auto slot = shm::shared(segment.descriptor().subscriber);
+  shm::ProcessTag new_holder = shm::ProcessTag::self();
+  ++new_holder.pid_namespace;
+  slot.store(new_holder.pack());  // what the takeover leaves
+  std::size_t got = 0;
+  EXPECT_EQ(poll_until_error(*sub, got, 16), Error::NotConnected);
+  EXPECT_EQ(got, 0u);
+  sub.reset();
+  EXPECT_EQ(slot.load(), new_holder.pack()) << "the old subscription freed the new holder's slot";
+  slot.store(0);  // the new holder leaves; the frame is still there to read
+  auto next = ctx.subscription(uri());
+  for (int i = 0; i < 100'000 && got == 0; ++i) ASSERT_TRUE(next.poll([&](const Message&) { ++got; }, 16));
+  EXPECT_EQ(got, 1u);
 }
 
 TEST_F(ApiTest, SecondPublisherOnAnSpscChannelIsRefused) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/interprocess/shared_memory_object.hpp>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -428,6 +429,38 @@ TEST(ShmProcess, SubscriberInAnotherPidNamespaceKeepsItsChannel) {
   } catch (const SetupError& e) {
     EXPECT_NE(std::string(e.what()).find("another pid namespace"), std::string::npos) << e.what();
   }
+}
+
+// Killed, it stops beating: once its heartbeat is older than
+// subscriber_timeout the next subscriber gets the channel and what is
+// published from then on.
+TEST(ShmProcess, KilledSubscriberInAnotherPidNamespaceGivesUpItsChannelOnceItsHeartbeatIsStale) {
+  Channel ch("pidns-sub-kill");
+  const auto uri = ch.uri("");
+  auto peer = in_new_pid_namespace({"subscribe", uri, "1000000000", "8"});
+  if (!peer) GTEST_SKIP() << "no pid namespaces here (unshare --pid failed)";
+  ChildProcess first(std::move(peer->argv));
+  ASSERT_TRUE(first.wait_for_line("ready", 10s)) << first.output();
+  Context ctx(ContextOptions{.subscriber_timeout = 500ms});
+  EXPECT_THROW((void)ctx.subscription(uri), SetupError) << "taken from a subscriber that beats";
+  first.kill(SIGKILL);
+  ASSERT_TRUE(first.wait(5s));
+  std::optional<Subscription> sub;
+  for (int attempt = 0; attempt < 200 && !sub; ++attempt) {
+    try {
+      sub.emplace(ctx.subscription(uri));
+    } catch (const SetupError&) {
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  ASSERT_TRUE(sub) << "the channel stayed with the killed subscriber for 10 s";
+  auto pub = ctx.publication(uri);
+  const std::array<std::byte, 8> msg{std::byte{42}};
+  ASSERT_TRUE(pub.offer(msg));
+  std::size_t got = 0;
+  for (int i = 0; i < 1'000'000 && got == 0; ++i)
+    ASSERT_TRUE(sub->poll([&](const Message& m) { got += m.payload()[0] == std::byte{42}; }, 16));
+  EXPECT_EQ(got, 1u);
 }
 
 // Both peers get the same pid, each in its own namespace: neither may
