@@ -13,7 +13,9 @@ enum class Error : std::uint8_t {
   NotConnected,   // offer: no subscriber can receive yet, retry later; poll: this subscription
                   // lost its channel to a new subscriber (it was stopped past subscriber_timeout)
   PublisherGone,  // the publisher died (pid gone or heartbeat stale); frames before it were delivered
-  Closed,         // the publisher closed the stream; nothing more will come
+  Closed,         // poll: the publisher closed the stream, nothing more will come; offer: this
+                  // publication lost its channel to a new publisher (it was stopped past
+                  // publisher_timeout)
   TooLarge,       // message above max_message: split it or raise max_message
   Corrupt,        // the shared ring failed validation: close and re-create the channel
 };

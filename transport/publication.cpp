@@ -53,6 +53,7 @@ Publication::Publication(std::shared_ptr<detail::ContextState> context, const Ur
     throw SetupError(fmt::format("{}: an mpsc channel takes at most {} publishers at once", uri_text_,
                                  shm::max_publishers));
   slot_ = *session;
+  self_tag_ = shm::ProcessTag::self().pack();
   counters_ = context_->counters().allocate(CountersSegment::Role::Publication, uri_text_, stream_id_);
   counters_.set_session(slot_.session_id);
   context_->add_heartbeat(segment_.descriptor().publisher_beats[slot_.index]);
@@ -66,6 +67,7 @@ Publication::Publication(Publication&& other) noexcept
       notifier_(segment_.descriptor()),
       counters_(other.counters_),
       slot_(other.slot_),
+      self_tag_(other.self_tag_),
       stream_id_(other.stream_id_),
       next_seq_(other.next_seq_),
       max_payload_bytes_(other.max_payload_bytes_),
@@ -76,7 +78,8 @@ Publication::Publication(Publication&& other) noexcept
 Publication::~Publication() {
   if (moved_from_) return;
   context_->remove_heartbeat(segment_.descriptor().publisher_beats[slot_.index]);
-  shm::detach_publisher(segment_.descriptor(), slot_, next_seq_ - 1);
+  // A slot that went to another publisher is not ours to free or close.
+  if (holds_slot()) shm::detach_publisher(segment_.descriptor(), slot_, next_seq_ - 1);
   context_->counters().release(counters_);
 }
 
@@ -95,6 +98,7 @@ std::expected<std::uint64_t, Error> Publication::offer_frame(std::span<const std
 }
 
 std::expected<std::uint64_t, Error> Publication::offer(std::span<const std::byte> message) noexcept {
+  if (!holds_slot()) [[unlikely]] return std::unexpected(Error::Closed);
   if (message.size() <= max_payload_bytes_) {
     auto r = offer_frame(message, queue::unfragmented_flags);
     if (r) counters_.add(Counter::messages_sent);
@@ -124,6 +128,7 @@ std::expected<std::uint64_t, Error> Publication::offer_fragmented(
 }
 
 std::expected<Publication::Claim, Error> Publication::try_claim(std::size_t payload_bytes) noexcept {
+  if (!holds_slot()) [[unlikely]] return std::unexpected(Error::Closed);
   auto claim = std::visit([&](auto& ring) { return ring.try_claim(payload_bytes); }, ring_);
   if (!claim) return std::unexpected(count_refusal(claim.error()));
   return Claim(this, *claim);

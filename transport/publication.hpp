@@ -54,7 +54,8 @@ class Publication {
   ~Publication();  // marks the channel closed for subscribers
 
   // Copies `message` into the channel. Returns the stream position after it,
-  // or BackPressured / TooLarge. Never blocks, never allocates.
+  // or BackPressured / TooLarge (or Closed: the channel went to another
+  // publisher, see holds_slot). Never blocks, never allocates.
   [[nodiscard]] std::expected<std::uint64_t, Error> offer(std::span<const std::byte> message) noexcept;
   // Zero-copy: reserves one frame of up to max_payload_bytes() in the ring.
   [[nodiscard]] std::expected<Claim, Error> try_claim(std::size_t payload_bytes) noexcept;
@@ -77,6 +78,13 @@ class Publication {
                                                   std::uint16_t flags) noexcept;
   std::expected<std::uint64_t, Error> offer_fragmented(std::span<const std::byte> message) noexcept;
   Error count_refusal(queue::RingError e) noexcept;
+  // Whether our tag is still in our liveness slot. A publisher of another
+  // pid namespace stopped past publisher_timeout loses the slot to the next
+  // publisher: writing on would put two writers on one ring.
+  bool holds_slot() const noexcept {
+    return shm::shared(segment_.descriptor().publishers[slot_.index]).load(std::memory_order_acquire) ==
+           self_tag_;
+  }
 
   std::shared_ptr<detail::ContextState> context_;
   std::string uri_text_;
@@ -85,6 +93,7 @@ class Publication {
   shm::WakeNotifier notifier_;
   CounterSet counters_;
   shm::PublisherSlot slot_{};  // our liveness slot and session id
+  std::uint64_t self_tag_ = 0;  // our packed tag in that slot
   std::uint32_t stream_id_ = 0;
   std::uint64_t next_seq_ = 1;
   std::size_t max_payload_bytes_;

@@ -230,6 +230,31 @@ TEST_F(ApiTest, SubscriptionWhoseChannelWentToAnotherSubscriberIsNotConnected) {
   EXPECT_EQ(got, 1u);
 }
 
+// The same for a publisher stopped past publisher_timeout: resumed, it must
+// not write beside the new one, nor free its slot or close its stream.
+TEST_F(ApiTest, PublicationWhoseChannelWentToAnotherPublisherIsClosed) {
+  auto sub = ctx.subscription(uri());
+  std::optional<Publication> pub(ctx.publication(uri()));
+  ASSERT_TRUE(pub->offer(bytes(8)));
+  auto segment = shm::Segment::open_existing("sluice-" + name, false);
+  auto slot = shm::shared(segment.descriptor().publishers[0]);
+  shm::ProcessTag new_holder = shm::ProcessTag::self();
+  ++new_holder.pid_namespace;
+  slot.store(new_holder.pack());  // what the takeover leaves
+  const auto offered = pub->offer(bytes(8));
+  ASSERT_FALSE(offered);
+  EXPECT_EQ(offered.error(), Error::Closed);
+  const auto claimed = pub->try_claim(8);
+  ASSERT_FALSE(claimed);
+  EXPECT_EQ(claimed.error(), Error::Closed);
+  pub.reset();
+  EXPECT_EQ(slot.load(), new_holder.pack()) << "the old publication freed the new holder's slot";
+  std::size_t got = 0;
+  for (int i = 0; i < 1000; ++i)
+    ASSERT_TRUE(sub.poll([&](const Message&) { ++got; }, 16)) << "the old publication ended the stream";
+  EXPECT_EQ(got, 1u);
+}
+
 TEST_F(ApiTest, SecondPublisherOnAnSpscChannelIsRefused) {
   auto pub = ctx.publication(uri());
   EXPECT_THROW((void)ctx.publication(uri()), SetupError);
