@@ -5,6 +5,7 @@
 //                                           [--backpressure-timeout-ms N]
 //   test_peer subscribe URI COUNT MAX_BYTES [--seed S] [--sessions N] [--timeout-ms N]
 //                                           [--until-gone] [--index-by-seq]
+//   either: [--publisher-timeout-ms N] (ContextOptions::publisher_timeout)
 //
 // publish prints "published=N backpressured=B"; subscribe prints
 // "received=N sessions=S bad=X end=reason duplicates=D lost=L"; exit 0 when
@@ -37,6 +38,7 @@ struct Args {
   long pace_us = 0;
   long timeout_ms = 60'000;
   long backpressure_timeout_ms = 0;
+  long publisher_timeout_ms = 0;  // 0: the default
   bool until_killed = false;
   bool until_gone = false;
   bool index_by_seq = false;
@@ -57,6 +59,7 @@ Args parse(int argc, char** argv) {
     else if (opt == "--pace-us") a.pace_us = std::strtol(next(), nullptr, 10);
     else if (opt == "--timeout-ms") a.timeout_ms = std::strtol(next(), nullptr, 10);
     else if (opt == "--backpressure-timeout-ms") a.backpressure_timeout_ms = std::strtol(next(), nullptr, 10);
+    else if (opt == "--publisher-timeout-ms") a.publisher_timeout_ms = std::strtol(next(), nullptr, 10);
     else if (opt == "--until-killed") a.until_killed = true;
     else if (opt == "--until-gone") a.until_gone = true;
     else if (opt == "--index-by-seq") a.index_by_seq = true;
@@ -66,8 +69,14 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
+sluice::ContextOptions context_options(const Args& a) {
+  sluice::ContextOptions o;
+  if (a.publisher_timeout_ms > 0) o.publisher_timeout = std::chrono::milliseconds(a.publisher_timeout_ms);
+  return o;
+}
+
 int publish(const Args& a) {
-  sluice::Context ctx;
+  sluice::Context ctx(context_options(a));
   auto pub = ctx.publication(a.uri);
   std::vector<std::byte> buffer(a.max_bytes);
   std::uint64_t backpressured = 0;
@@ -100,7 +109,7 @@ int publish(const Args& a) {
 }
 
 int subscribe(const Args& a) {
-  sluice::Context ctx;
+  sluice::Context ctx(context_options(a));
   auto sub = ctx.subscription(a.uri);
   std::printf("ready\n");
   std::fflush(stdout);

@@ -7,8 +7,12 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <set>
+#include <sstream>
+#include <string_view>
+#include <vector>
 #include <thread>
 
 #include "sluice.hpp"
@@ -377,6 +381,40 @@ std::optional<ForeignPeer> in_new_pid_namespace(Args args) {
   return ForeignPeer{std::move(argv), pid};
 }
 
+// A paced publisher in a new pid namespace that runs until killed.
+std::optional<ForeignPeer> foreign_publisher_until_killed(const std::string& uri) {
+  return in_new_pid_namespace(
+      {"publish", uri, "0", std::to_string(small_frames), "--until-killed", "--pace-us", "20"});
+}
+
+// A field ("PPid", "NSpid") of /proc/PID/status, split at whitespace.
+std::vector<std::string> status_field(int pid, std::string_view name) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with(std::string(name) + ":")) continue;
+    std::istringstream values(line.substr(name.size() + 1));
+    std::vector<std::string> out;
+    for (std::string v; values >> v;) out.push_back(v);
+    return out;
+  }
+  return {};
+}
+// The pid here of the peer started by `unshare_pid` (its grandchild: the
+// namespace's script is between them); 0 if there is none.
+int host_pid_of(const ForeignPeer& peer, int unshare_pid) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const int pid = std::stoi(name);
+    const auto nspid = status_field(pid, "NSpid");
+    if (nspid.size() != 2 || nspid[1] != std::to_string(peer.pid)) continue;
+    const auto parent = status_field(pid, "PPid");
+    if (parent.size() == 1 && status_field(std::stoi(parent[0]), "PPid") == std::vector{std::to_string(unshare_pid)})
+      return pid;
+  }
+  return 0;
+}
+
 // Its pid means nothing here (no such process): the heartbeat says it lives.
 TEST(ShmProcess, PublisherInAnotherPidNamespaceIsNotTakenForGoneWhileItBeats) {
   Channel ch("pidns-pub");
@@ -398,8 +436,7 @@ TEST(ShmProcess, PublisherInAnotherPidNamespaceIsNotTakenForGoneWhileItBeats) {
 TEST(ShmProcess, KilledPublisherInAnotherPidNamespaceIsGoneOnceItsHeartbeatIsStale) {
   Channel ch("pidns-kill");
   const auto uri = ch.uri("capacity=1m&max_frame=256");
-  auto peer = in_new_pid_namespace({"publish", uri, "0", std::to_string(small_frames), "--until-killed",
-                                    "--pace-us", "20"});
+  auto peer = foreign_publisher_until_killed(uri);
   if (!peer) GTEST_SKIP() << "no pid namespaces here (unshare --pid failed)";
   auto sub = start_subscriber(uri, 0, small_frames, {"--until-gone"});
   ChildProcess pub(std::move(peer->argv));
@@ -451,6 +488,39 @@ TEST(ShmProcess, SubscriberInAnotherPidNamespaceKeepsItsChannelUntilItsHeartbeat
   for (int i = 0; i < 1'000'000 && got == 0; ++i)
     ASSERT_TRUE(sub->poll([&](const Message& m) { got += m.payload()[0] == std::byte{42}; }, 16));
   EXPECT_EQ(got, 1u);
+}
+
+// Stopped (a paused container), it stops beating; once that is older than
+// publisher_timeout a new publisher takes the channel. Resumed, the old one
+// must not write beside it: its offer says Closed, and the subscriber gets
+// both sessions intact.
+TEST(ShmProcess, StoppedPublisherInAnotherPidNamespaceResumesToFindItsChannelTaken) {
+  Channel ch("pidns-stop");
+  const auto uri = ch.uri("capacity=64k&max_frame=256&wait=yield");
+  auto peer = foreign_publisher_until_killed(uri);
+  if (!peer) GTEST_SKIP() << "no pid namespaces here (unshare --pid failed)";
+  // The subscriber waits for the new publisher however long the old is silent.
+  auto sub = start_subscriber(uri, 0, small_frames, {"--until-gone", "--publisher-timeout-ms", "600000"});
+  ChildProcess old_pub(std::move(peer->argv));
+  std::this_thread::sleep_for(300ms);
+  const int stopped = host_pid_of(*peer, old_pub.pid());
+  ASSERT_NE(stopped, 0) << "the peer's pid here was not found";
+  ASSERT_EQ(::kill(stopped, SIGSTOP), 0);
+  std::this_thread::sleep_for(1500ms);  // past the new publisher's timeout
+  auto new_pub = start_publisher(uri, 1000, small_frames, {"--pace-us", "20", "--publisher-timeout-ms", "1000"});
+  std::this_thread::sleep_for(300ms);  // attached
+  ASSERT_EQ(::kill(stopped, SIGCONT), 0);
+  // Its next offer fails (Closed: "offer failed" on its stderr) and it exits.
+  const auto old_code = old_pub.wait(10s);
+  ASSERT_TRUE(old_code) << "the resumed publisher kept publishing: " << old_pub.output();
+  EXPECT_NE(*old_code, 0) << old_pub.output();
+  expect_clean_exit(new_pub, 60s);
+  expect_clean_exit(sub, 60s);
+  EXPECT_EQ(field(sub.output(), "end"), "closed") << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "sessions"), 2u) << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "bad"), 0u) << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "duplicates"), 0u) << sub.output();
+  EXPECT_EQ(number_field(sub.output(), "lost"), 0u) << sub.output();
 }
 
 // Both peers get the same pid, each in its own namespace: neither may
