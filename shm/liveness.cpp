@@ -222,7 +222,6 @@ bool attach_subscriber(SegmentDescriptor& d, std::chrono::nanoseconds stale_afte
   return take_slot(d.subscriber, d.subscriber_beat, stale_after, owner);
 }
 
-
 void detach_subscriber(SegmentDescriptor& d) noexcept {
   auto self = ProcessTag::self().pack();
   shared(d.subscriber).compare_exchange_strong(self, 0, std::memory_order_acq_rel);

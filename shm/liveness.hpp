@@ -1,12 +1,13 @@
 // Are the publishers of a segment still there?
 // Each attached publication (and an spsc/mpsc subscription) holds a slot in
 // the descriptor with its process tag (pid and pid namespace) and its own
-// CLOCK_MONOTONIC heartbeat, which its process refreshes. A slot's holder is live while its pid
-// exists and its heartbeat is fresh; a subscriber declares the publishers
-// gone once no slot has a live holder (all were killed, or hung). A process
-// in another pid namespace (a container sharing /dev/shm) cannot be looked
-// up by its pid: only its heartbeat tells. One of several mpsc publishers
-// leaving or dying is not news: the others are alive.
+// CLOCK_MONOTONIC heartbeat, which its process refreshes. A slot's holder
+// is live while its pid exists and its heartbeat is fresh; a subscriber
+// declares the publishers gone once no slot has a live holder (all were
+// killed, or hung). A process in another pid namespace (a container sharing
+// /dev/shm) cannot be looked up by its pid: only its heartbeat tells. One
+// of several mpsc publishers leaving or dying is not news: the others are
+// alive.
 #pragma once
 
 #include <time.h>

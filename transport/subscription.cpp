@@ -47,13 +47,13 @@ Subscription::Subscription(std::shared_ptr<detail::ContextState> context, const 
       !shm::attach_subscriber(segment_.descriptor(), context_->options().subscriber_timeout, &owner))
     throw SetupError(fmt::format("{}: a {} channel has one subscriber and {} is it", uri_text_,
                                  shm::to_string(segment_.kind()), shm::describe(owner)));
-  if (exclusive_) {
-    self_tag_ = shm::ProcessTag::self().pack();
-    context_->add_heartbeat(segment_.descriptor().subscriber_beat);
-  }
+  if (exclusive_) self_tag_ = shm::ProcessTag::self().pack();
   sessions_.reserve(max_sessions);
   counters_ = context_->counters().allocate(CountersSegment::Role::Subscription, uri_text_,
                                             uri.shm.stream_id);
+  // Last: nothing may throw after it (the keeper would beat into the
+  // segment this object unmaps).
+  if (exclusive_) context_->add_heartbeat(segment_.descriptor().subscriber_beat);
 }
 
 Subscription::Subscription(Subscription&& o) noexcept
