@@ -97,6 +97,11 @@ std::expected<PublisherSlot, PublisherRefusal> attach_publisher(SegmentDescripto
 // readers of one ring would corrupt each other's view.
 bool attach_subscriber(SegmentDescriptor& d, std::chrono::nanoseconds stale_after, ProcessTag* owner) noexcept;
 void detach_subscriber(SegmentDescriptor& d) noexcept;
+// Whether the slot word `slot` still holds `self`, the packed tag this
+// process took it with: false once the slot went to another holder.
+inline bool holds_slot(std::uint64_t& slot, std::uint64_t self) noexcept {
+  return shared(slot).load(std::memory_order_acquire) == self;
+}
 // Stamps a heartbeat word of this process's (publisher_beats[i], subscriber_beat).
 void heartbeat(std::uint64_t& beat) noexcept;
 // Frees this publisher's slot; the last one to leave marks a clean close

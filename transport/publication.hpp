@@ -82,8 +82,7 @@ class Publication {
   // pid namespace stopped past publisher_timeout loses the slot to the next
   // publisher: writing on would put two writers on one ring.
   bool holds_slot() const noexcept {
-    return shm::shared(segment_.descriptor().publishers[slot_.index]).load(std::memory_order_acquire) ==
-           self_tag_;
+    return shm::holds_slot(segment_.descriptor().publishers[slot_.index], self_tag_);
   }
 
   std::shared_ptr<detail::ContextState> context_;

@@ -20,6 +20,7 @@
 #include "queue/broadcast_ring.hpp"
 #include "queue/mpsc_ring.hpp"
 #include "queue/spsc_ring.hpp"
+#include "shm/liveness.hpp"
 #include "shm/segment.hpp"
 #include "shm/wait_strategy.hpp"
 #include "transport/counters.hpp"
@@ -117,7 +118,7 @@ class Subscription {
   std::expected<std::size_t, Error> when_idle_slow() noexcept;
   // Whether our tag is still in the descriptor's subscriber slot (spsc/mpsc).
   bool holds_channel() const noexcept {
-    return shm::shared(segment_.descriptor().subscriber).load(std::memory_order_acquire) == self_tag_;
+    return shm::holds_slot(segment_.descriptor().subscriber, self_tag_);
   }
 
   // Empty polls between checks when spinning: each check reads the clock or
