@@ -254,14 +254,20 @@ PublisherState publisher_state(const SegmentDescriptor& d,
   if (shared(desc.closed).load(std::memory_order_acquire) != 0) return PublisherState::Closed;
   bool attached = false;
   for (std::size_t i = 0; i < max_publishers; ++i) {
-    const auto word = shared(desc.publishers[i]).load(std::memory_order_acquire);
+    auto slot = shared(desc.publishers[i]);
+    const auto word = slot.load(std::memory_order_acquire);
     if (word == 0) continue;
-    attached = true;
     // Live: not dead (an unseen pid may be), and beating. A stopped or hung
     // holder of this namespace stops beating too.
     if (presence(ProcessTag::unpack(word)) != Presence::Dead &&
         !is_stale(shared(desc.publisher_beats[i]).load(std::memory_order_relaxed), stale_after))
       return PublisherState::Alive;
+    // A holder that closed cleanly frees its slot before its process ends:
+    // one that did so between the load above and the pid check looked dead
+    // (its last frames still unread, seen under CPU contention). A slot that
+    // changed meanwhile has a live process acting on it: no verdict yet.
+    if (slot.load(std::memory_order_acquire) != word) return PublisherState::Alive;
+    attached = true;
   }
   return attached ? PublisherState::Gone : PublisherState::None;
 }

@@ -187,12 +187,14 @@ std::expected<std::size_t, Error> Subscription::when_idle_slow() noexcept {
   // lead (RingConsumer): the end of a publisher is news only once every
   // frame it committed has been read.
   if ((!spinning || idle_polls_ % liveness_check_every == 0) && !has_data()) {
-    switch (shm::publisher_state(descriptor, options.publisher_timeout)) {
-      case shm::PublisherState::Gone: return std::unexpected(Error::PublisherGone);
-      case shm::PublisherState::Closed:
-        count_loss_at_close();
-        return std::unexpected(Error::Closed);
-      default: break;
+    const auto state = shm::publisher_state(descriptor, options.publisher_timeout);
+    // Look for frames again after the verdict: a publisher may commit its
+    // last frames and close between the look above and the verdict (which
+    // is read with acquire, so those frames show now).
+    if (state == shm::PublisherState::Gone && !has_data()) return std::unexpected(Error::PublisherGone);
+    if (state == shm::PublisherState::Closed && !has_data()) {
+      count_loss_at_close();
+      return std::unexpected(Error::Closed);
     }
   }
   waiter_.idle(has_data, max_idle_sleep);
