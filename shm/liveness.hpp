@@ -109,6 +109,10 @@ void heartbeat(std::uint64_t& beat) noexcept;
 // subscriber that was lapped at the end can still count what it lost.
 void detach_publisher(SegmentDescriptor& d, PublisherSlot slot, std::uint64_t last_seq) noexcept;
 
+// Closed once the last publisher left cleanly; Gone when slots are held but
+// none by a live holder (dead, or silent past `stale_after`); None when no
+// slot is held. A slot that changes while it is judged (a publisher leaving
+// or arriving) reads Alive: no verdict until it settles.
 PublisherState publisher_state(const SegmentDescriptor& d, std::chrono::nanoseconds stale_after) noexcept;
 
 }  // namespace sluice::shm
