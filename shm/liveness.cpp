@@ -233,7 +233,10 @@ void heartbeat(std::uint64_t& beat) noexcept {
 
 void detach_publisher(SegmentDescriptor& d, PublisherSlot slot, std::uint64_t last_seq) noexcept {
   std::uint64_t self = ProcessTag::self().pack();
-  shared(d.publishers[slot.index]).compare_exchange_strong(self, 0, std::memory_order_seq_cst);
+  // A slot that went to another publisher (we were stopped past the
+  // timeout in another pid namespace) is not ours to free, nor the stream
+  // ours to close.
+  if (!shared(d.publishers[slot.index]).compare_exchange_strong(self, 0, std::memory_order_seq_cst)) return;
   // seq_cst, with the free above: of two publishers leaving together, at
   // least one sees both slots free, so a clean close is never missed.
   if (any_slot_held(d)) return;

@@ -106,7 +106,8 @@ inline bool holds_slot(std::uint64_t& slot, std::uint64_t self) noexcept {
 void heartbeat(std::uint64_t& beat) noexcept;
 // Frees this publisher's slot; the last one to leave marks a clean close
 // (subscribers see Closed, not Gone) with its session's last seq, so a
-// subscriber that was lapped at the end can still count what it lost.
+// subscriber that was lapped at the end can still count what it lost. A
+// slot no longer ours (taken over) is left alone, and nothing is closed.
 void detach_publisher(SegmentDescriptor& d, PublisherSlot slot, std::uint64_t last_seq) noexcept;
 
 // Closed once the last publisher left cleanly; Gone when slots are held but

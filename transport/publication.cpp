@@ -78,8 +78,8 @@ Publication::Publication(Publication&& other) noexcept
 Publication::~Publication() {
   if (moved_from_) return;
   context_->remove_heartbeat(segment_.descriptor().publisher_beats[slot_.index]);
-  // A slot that went to another publisher is not ours to free or close.
-  if (holds_slot()) shm::detach_publisher(segment_.descriptor(), slot_, next_seq_ - 1);
+  // Leaves a slot that went to another publisher alone (detach_publisher).
+  shm::detach_publisher(segment_.descriptor(), slot_, next_seq_ - 1);
   context_->counters().release(counters_);
 }
 

@@ -201,6 +201,27 @@ TEST_F(LivenessTest, LastPublisherToLeaveClosesTheChannelWithItsSession) {
   EXPECT_EQ(d.final_seq, 20u);
 }
 
+// A publisher whose slot was taken over (it was stopped past the timeout
+// in another pid namespace) leaves without touching the new holder's slot,
+// nor its stream's close: not while it holds the slot, nor after it left.
+TEST_F(LivenessTest, PublisherWhoseSlotWasTakenOverLeavesItAlone) {
+  const auto slot = attach_publisher(d, true, stale_after);
+  ASSERT_TRUE(slot);
+  hold(slot->index, foreign(7));
+  detach_publisher(d, *slot, 10);
+  EXPECT_EQ(d.publishers[slot->index], foreign(7).pack());
+  EXPECT_EQ(d.closed, 0u);
+  EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Alive);
+  // The new holder closed its session 99 at seq 5 and left.
+  d.publishers[slot->index] = 0;
+  d.final_session_id = 99;
+  d.final_seq = 5;
+  d.closed = 1;
+  detach_publisher(d, *slot, 10);
+  EXPECT_EQ(d.final_session_id, 99u);
+  EXPECT_EQ(d.final_seq, 5u);
+}
+
 // Only its heartbeat tells whether a subscriber of another pid namespace
 // is still there.
 TEST_F(LivenessTest, ForeignSubscriberKeepsItsSlotWhileItBeatsAndLosesItOnceItStops) {
