@@ -262,8 +262,7 @@ PublisherState publisher_state(const SegmentDescriptor& d,
     if (word == 0) continue;
     // Live: not dead (an unseen pid may be), and beating. A stopped or hung
     // holder of this namespace stops beating too.
-    if (presence(ProcessTag::unpack(word)) != Presence::Dead &&
-        !is_stale(shared(desc.publisher_beats[i]).load(std::memory_order_relaxed), stale_after))
+    if (live_holder(word) && !is_stale(shared(desc.publisher_beats[i]).load(std::memory_order_relaxed), stale_after))
       return PublisherState::Alive;
     // A holder that closed cleanly frees its slot before its process ends:
     // one that did so between the load above and the pid check looked dead
