@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <vector>
 
 #include "transport/errors.hpp"
 
@@ -118,20 +120,29 @@ Uri Uri::parse(std::string_view text) {
     if (!is_name_char(c)) fail(text, fmt::format("channel name has '{}' (allowed: A-Z a-z 0-9 . _ -)", c));
   uri.shm.name = std::string(name);
   if (query == std::string_view::npos) return uri;
+  // Every '&'-separated piece must be key=value, trailing and empty ones
+  // too, and a key may come once: a repeated one is a typo or a clash
+  // between two sources of the URI, not a value to pick silently.
   std::string_view params = rest.substr(query + 1);
-  while (!params.empty()) {
+  std::vector<std::string_view> seen;
+  for (;;) {
     const auto amp = params.find('&');
     const std::string_view pair = params.substr(0, amp);
     const auto eq = pair.find('=');
     if (eq == std::string_view::npos || eq == 0)
       fail(text, fmt::format("parameter '{}' is not key=value", pair));
+    const std::string_view key = pair.substr(0, eq);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      fail(text, fmt::format("parameter '{}' is given twice", key));
+    seen.push_back(key);
     try {
-      apply(text, uri.shm, pair.substr(0, eq), pair.substr(eq + 1));
+      apply(text, uri.shm, key, pair.substr(eq + 1));
     } catch (const SetupError& e) {
       if (std::string_view(e.what()).starts_with("bad channel URI")) throw;
       fail(text, e.what());
     }
-    params = amp == std::string_view::npos ? std::string_view{} : params.substr(amp + 1);
+    if (amp == std::string_view::npos) break;
+    params = params.substr(amp + 1);
   }
   return uri;
 }

@@ -55,7 +55,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadUri{"shm:x?capacity=99999999g", "capacity"}, BadUri{"shm:x?wait=sleep", "spin|yield|block"},
                       BadUri{"shm:x?mode=0400", "mode"}, BadUri{"shm:x?mode=9", "mode=9"},
                       BadUri{"shm:x?stream=-1", "stream=-1"}, BadUri{"shm:x?kind", "key=value"},
-                      BadUri{"shm:x?=spsc", "key=value"}, BadUri{"shm:x?file=", "file="}));
+                      BadUri{"shm:x?=spsc", "key=value"}, BadUri{"shm:x?file=", "file="},
+                      BadUri{"shm:x?kind=spsc&capacity=1m&kind=broadcast", "'kind' is given twice"},
+                      BadUri{"shm:x?capacity=1m&", "'' is not key=value"},
+                      BadUri{"shm:x?&capacity=1m", "'' is not key=value"},
+                      BadUri{"shm:x?", "'' is not key=value"}));
 
 TEST(Uri, StartTakesAStreamPosition) {
   const auto u = Uri::parse("shm:x?kind=broadcast&start=4096");
