@@ -7,7 +7,9 @@
 namespace sluice::detail {
 
 ContextState::ContextState(ContextOptions options)
-    : options_(options), keeper_([this](std::stop_token stop) { run_heartbeats(stop); }) {}
+    : options_(options),
+      counters_(CountersSegment::of_this_process()),
+      keeper_([this](std::stop_token stop) { run_heartbeats(stop); }) {}
 
 ContextState::~ContextState() {
   keeper_.request_stop();

@@ -1,6 +1,6 @@
 // What a Context shares with the publications and subscriptions it made:
-// the counters segment and the heartbeat keeper. Held by shared_ptr, so a
-// publication that outlives its Context stays valid.
+// the process's counters segment and the heartbeat keeper. Held by
+// shared_ptr, so a publication that outlives its Context stays valid.
 #pragma once
 
 #include <chrono>
@@ -43,14 +43,14 @@ class ContextState {
   // publication's, or an spsc/mpsc subscription's).
   void add_heartbeat(std::uint64_t& beat);
   void remove_heartbeat(std::uint64_t& beat);
-  CountersSegment& counters() noexcept { return counters_; }
+  CountersSegment& counters() noexcept { return *counters_; }
   const ContextOptions& options() const noexcept { return options_; }
 
  private:
   void run_heartbeats(std::stop_token stop);
 
   ContextOptions options_;
-  CountersSegment counters_;
+  std::shared_ptr<CountersSegment> counters_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::vector<std::uint64_t*> heartbeats_;

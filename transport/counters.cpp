@@ -61,6 +61,22 @@ CountersSegment::CountersSegment() : name_(counters_segment_name(static_cast<std
 
 CountersSegment::~CountersSegment() { bip::shared_memory_object::remove(name_.c_str()); }
 
+std::shared_ptr<CountersSegment> CountersSegment::of_this_process() {
+  static std::mutex mutex;
+  static std::weak_ptr<CountersSegment> current;
+  static pid_t current_pid = 0;
+  std::lock_guard lock(mutex);
+  // A forked child inherits the parent's pointer and mapping: its own
+  // counters go to a segment named after its own pid.
+  auto segment = current_pid == ::getpid() ? current.lock() : nullptr;
+  if (!segment) {
+    segment = std::make_shared<CountersSegment>();
+    current = segment;
+    current_pid = ::getpid();
+  }
+  return segment;
+}
+
 CounterBlock* CountersSegment::blocks() const noexcept {
   return reinterpret_cast<CounterBlock*>(static_cast<std::byte*>(region_.get_address()) +
                                          sizeof(CountersHeader));

@@ -14,6 +14,7 @@
 #include <boost/interprocess/mapped_region.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -89,9 +90,14 @@ class CounterSet {
   CounterBlock* block_ = nullptr;
 };
 
-// This process's counters segment; owned by the Context.
+// This process's counters segment, shared by every Context in it (two
+// segments of one name would have the second Context's destructor remove
+// the first's while it is in use).
 class CountersSegment {
  public:
+  // The process's segment: created (replacing a stale one left by a dead
+  // process with our pid) by the first Context, removed after the last.
+  static std::shared_ptr<CountersSegment> of_this_process();
   CountersSegment();   // creates sluice-counters-<pid> (replacing a stale one)
   ~CountersSegment();  // removes it
   CountersSegment(const CountersSegment&) = delete;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "shm/liveness.hpp"
@@ -24,6 +25,20 @@ Ring make_ring(const shm::Segment& s) {
   throw SetupError("unknown ring kind");
 }
 
+SetupError refusal(const std::string& uri_text, shm::RingKind kind, const shm::PublisherRefusal& r) {
+  if (r.owner.pid == 0)
+    return SetupError(fmt::format("{}: an mpsc channel takes at most {} publishers at once", uri_text,
+                                  shm::max_publishers));
+  const auto silent = std::chrono::duration_cast<std::chrono::seconds>(r.silent_for);
+  return SetupError(fmt::format(
+      "{}: a {} channel has one publisher and {} is it{}", uri_text, shm::to_string(kind),
+      shm::describe(r.owner),
+      silent.count() == 0 ? ""
+                          : fmt::format(" (silent for {} s: stopped or hung; end it, or remove the "
+                                        "channel if no such publisher runs)",
+                                        silent.count())));
+}
+
 }  // namespace
 
 Publication::Publication(std::shared_ptr<detail::ContextState> context, const Uri& uri,
@@ -35,26 +50,21 @@ Publication::Publication(std::shared_ptr<detail::ContextState> context, const Ur
       notifier_(segment_.descriptor()),
       stream_id_(uri.shm.stream_id),
       max_payload_bytes_(segment_.geometry().max_frame_bytes - queue::frame_header_bytes),
-      max_message_bytes_(detail::max_message_bytes(uri.shm, segment_)) {
+      max_message_bytes_(detail::max_message_bytes(uri.shm, segment_)),
+      single_frame_bytes_(std::min(max_payload_bytes_, max_message_bytes_)) {
+  // Counters first: a refusal after the liveness slot was taken would
+  // leave the slot held by this live process, closing the channel to
+  // every other publisher (and to this one) while it runs.
+  counters_ = context_->counters().allocate(CountersSegment::Role::Publication, uri_text_, stream_id_);
   const bool exclusive = segment_.kind() != shm::RingKind::Mpsc;
   const auto session =
       shm::attach_publisher(segment_.descriptor(), exclusive, context_->options().publisher_timeout);
-  if (!session && session.error().owner.pid != 0) {
-    const auto silent = std::chrono::duration_cast<std::chrono::seconds>(session.error().silent_for);
-    throw SetupError(fmt::format(
-        "{}: a {} channel has one publisher and {} is it{}", uri_text_, shm::to_string(segment_.kind()),
-        shm::describe(session.error().owner),
-        silent.count() == 0 ? ""
-                            : fmt::format(" (silent for {} s: stopped or hung; end it, or remove the "
-                                          "channel if no such publisher runs)",
-                                          silent.count())));
+  if (!session) {
+    context_->counters().release(counters_);
+    throw refusal(uri_text_, segment_.kind(), session.error());
   }
-  if (!session)
-    throw SetupError(fmt::format("{}: an mpsc channel takes at most {} publishers at once", uri_text_,
-                                 shm::max_publishers));
   slot_ = *session;
   self_tag_ = shm::ProcessTag::self().pack();
-  counters_ = context_->counters().allocate(CountersSegment::Role::Publication, uri_text_, stream_id_);
   counters_.set_session(slot_.session_id);
   context_->add_heartbeat(segment_.descriptor().publisher_beats[slot_.index]);
 }
@@ -71,7 +81,8 @@ Publication::Publication(Publication&& other) noexcept
       stream_id_(other.stream_id_),
       next_seq_(other.next_seq_),
       max_payload_bytes_(other.max_payload_bytes_),
-      max_message_bytes_(other.max_message_bytes_) {
+      max_message_bytes_(other.max_message_bytes_),
+      single_frame_bytes_(other.single_frame_bytes_) {
   other.moved_from_ = true;
 }
 
@@ -99,7 +110,7 @@ std::expected<std::uint64_t, Error> Publication::offer_frame(std::span<const std
 
 std::expected<std::uint64_t, Error> Publication::offer(std::span<const std::byte> message) noexcept {
   if (!holds_slot()) [[unlikely]] return std::unexpected(Error::Closed);
-  if (message.size() <= max_payload_bytes_) {
+  if (message.size() <= single_frame_bytes_) {
     auto r = offer_frame(message, queue::unfragmented_flags);
     if (r) counters_.add(Counter::messages_sent);
     return r;
@@ -129,6 +140,7 @@ std::expected<std::uint64_t, Error> Publication::offer_fragmented(
 
 std::expected<Publication::Claim, Error> Publication::try_claim(std::size_t payload_bytes) noexcept {
   if (!holds_slot()) [[unlikely]] return std::unexpected(Error::Closed);
+  if (payload_bytes > max_message_bytes_) return std::unexpected(Error::TooLarge);
   auto claim = std::visit([&](auto& ring) { return ring.try_claim(payload_bytes); }, ring_);
   if (!claim) return std::unexpected(count_refusal(claim.error()));
   return Claim(this, *claim);

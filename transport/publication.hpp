@@ -57,7 +57,8 @@ class Publication {
   // or BackPressured / TooLarge (or Closed: the channel went to another
   // publisher, see holds_slot). Never blocks, never allocates.
   [[nodiscard]] std::expected<std::uint64_t, Error> offer(std::span<const std::byte> message) noexcept;
-  // Zero-copy: reserves one frame of up to max_payload_bytes() in the ring.
+  // Zero-copy: reserves one frame of up to max_payload_bytes() (and at most
+  // max_message_bytes()) in the ring.
   [[nodiscard]] std::expected<Claim, Error> try_claim(std::size_t payload_bytes) noexcept;
 
   std::size_t max_payload_bytes() const noexcept { return max_payload_bytes_; }
@@ -97,6 +98,9 @@ class Publication {
   std::uint64_t next_seq_ = 1;
   std::size_t max_payload_bytes_;
   std::size_t max_message_bytes_;
+  // Largest message sent as one frame: a larger one is fragmented or, above
+  // max_message_bytes_, refused (TooLarge).
+  std::size_t single_frame_bytes_;
   bool moved_from_ = false;
 };
 

@@ -42,15 +42,20 @@ Subscription::Subscription(std::shared_ptr<detail::ContextState> context, const 
   exclusive_ = segment_.kind() != shm::RingKind::Broadcast;
   first_new_session_ = shm::shared(segment_.descriptor().next_session_id).load(std::memory_order_acquire);
   if (uri.shm.start_position) start_at(*uri.shm.start_position);
-  shm::ProcessTag owner;
-  if (exclusive_ &&
-      !shm::attach_subscriber(segment_.descriptor(), context_->options().subscriber_timeout, &owner))
-    throw SetupError(fmt::format("{}: a {} channel has one subscriber and {} is it", uri_text_,
-                                 shm::to_string(segment_.kind()), shm::describe(owner)));
-  if (exclusive_) self_tag_ = shm::ProcessTag::self().pack();
   sessions_.reserve(max_sessions);
+  // Counters before the subscriber slot: a refusal after the slot was taken
+  // would leave it held by this live process, closing the channel to every
+  // other subscriber (and to this one) while it runs.
   counters_ = context_->counters().allocate(CountersSegment::Role::Subscription, uri_text_,
                                             uri.shm.stream_id);
+  shm::ProcessTag owner;
+  if (exclusive_ &&
+      !shm::attach_subscriber(segment_.descriptor(), context_->options().subscriber_timeout, &owner)) {
+    context_->counters().release(counters_);
+    throw SetupError(fmt::format("{}: a {} channel has one subscriber and {} is it", uri_text_,
+                                 shm::to_string(segment_.kind()), shm::describe(owner)));
+  }
+  if (exclusive_) self_tag_ = shm::ProcessTag::self().pack();
   // Last: nothing may throw after it (the keeper would beat into the
   // segment this object unmaps).
   if (exclusive_) context_->add_heartbeat(segment_.descriptor().subscriber_beat);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <boost/interprocess/shared_memory_object.hpp>
+#include <list>
 #include <numeric>
 #include <optional>
 
@@ -103,6 +104,15 @@ TEST_F(ApiTest, MessageAboveMaxMessageIsTooLarge) {
   EXPECT_EQ(pub.try_claim(1024).error(), Error::TooLarge);
 }
 
+TEST_F(ApiTest, MaxMessageBelowOneFrameBoundsWholeMessagesToo) {
+  auto pub = ctx.publication(uri("capacity=64k&max_frame=1k&max_message=100"));
+  EXPECT_EQ(pub.max_message_bytes(), 100u);
+  EXPECT_TRUE(pub.offer(bytes(100)).has_value());
+  EXPECT_EQ(pub.offer(bytes(101)).error(), Error::TooLarge);
+  EXPECT_EQ(pub.try_claim(101).error(), Error::TooLarge);
+  EXPECT_EQ(pub.counters().get(Counter::messages_sent), 1u);
+}
+
 TEST_F(ApiTest, LargeMessagesAreFragmentedAndReassembledOnce) {
   auto pub = ctx.publication(uri("capacity=256k&max_frame=1k"));
   auto sub = ctx.subscription(uri());
@@ -159,6 +169,47 @@ TEST_F(ApiTest, CountersAreReadableFromTheCountersSegment) {
       EXPECT_EQ(e.value(Counter::bytes_received), 50u);
     }
   }
+}
+
+TEST_F(ApiTest, ContextsOfOneProcessShareItsCountersSegment) {
+  auto pub = ctx.publication(uri());
+  {
+    Context second;
+    EXPECT_EQ(second.counters_segment(), ctx.counters_segment());
+  }
+  // The second Context's end leaves the segment to the first.
+  CountersReader reader(static_cast<std::uint64_t>(::getpid()));
+  const auto entries = reader.snapshot();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].channel, uri());
+}
+
+// Takes every counters block but one (broadcast subscriptions: a block
+// each, no liveness slot); the caller takes the last.
+std::list<Subscription> take_counter_blocks(Context& ctx, const std::string& uri, std::size_t n) {
+  std::list<Subscription> taken;
+  for (std::size_t i = 0; i < n; ++i) taken.push_back(ctx.subscription(uri));
+  return taken;
+}
+
+TEST_F(ApiTest, PublicationRefusedForWantOfCountersLeavesTheChannelFree) {
+  const std::string fillers = "shm:" + name + "-fill?kind=broadcast&capacity=4k&max_frame=256";
+  auto taken = take_counter_blocks(ctx, fillers, max_counter_blocks);
+  EXPECT_THROW((void)ctx.publication(uri()), SetupError);
+  taken.pop_back();
+  EXPECT_NO_THROW((void)ctx.publication(uri()));  // the spsc publisher slot is free
+  taken.clear();
+  Context::remove_channel(fillers);
+}
+
+TEST_F(ApiTest, SubscriptionRefusedForWantOfCountersLeavesTheChannelFree) {
+  const std::string fillers = "shm:" + name + "-fill?kind=broadcast&capacity=4k&max_frame=256";
+  auto taken = take_counter_blocks(ctx, fillers, max_counter_blocks);
+  EXPECT_THROW((void)ctx.subscription(uri()), SetupError);
+  taken.pop_back();
+  EXPECT_NO_THROW((void)ctx.subscription(uri()));  // the spsc subscriber slot is free
+  taken.clear();
+  Context::remove_channel(fillers);
 }
 
 TEST_F(ApiTest, RestartedPublisherGetsANewSessionAndIsTrackedAfresh) {
