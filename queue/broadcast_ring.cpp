@@ -47,6 +47,8 @@ BroadcastWriter::BroadcastWriter(std::span<std::byte> region, RingGeometry geome
 
 std::expected<Claim, RingError> BroadcastWriter::try_claim(std::size_t payload_bytes) noexcept {
   if (payload_bytes > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
+  // The tail came from shared memory at attach; frames keep it aligned after.
+  if (!is_frame_boundary(tail_)) [[unlikely]] return std::unexpected(RingError::Corrupt);
   const std::size_t frame_bytes = frame_bytes_for(payload_bytes);
   const std::size_t to_end = geometry_.capacity_bytes - (tail_ & mask_);
   const std::size_t padding = frame_bytes > to_end ? to_end : 0;

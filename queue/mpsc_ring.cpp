@@ -29,6 +29,7 @@ std::expected<Claim, RingError> MpscRing::try_claim(std::size_t payload_bytes) n
   std::uint64_t tail = tail_word.load(std::memory_order_acquire);
   std::size_t padding;
   for (;;) {
+    if (!is_frame_boundary(tail)) [[unlikely]] return std::unexpected(RingError::Corrupt);
     const std::size_t to_end = capacity - (tail & mask_);
     padding = frame_bytes > to_end ? to_end : 0;
     const std::uint64_t end = tail + padding + frame_bytes;

@@ -49,7 +49,7 @@ constexpr bool crosses_step(std::uint64_t from, std::uint64_t to, std::uint64_t 
 enum class RingError : std::uint8_t {
   BackPressured,  // no room now: the reader is behind; retry later (never blocks)
   TooLarge,       // the frame exceeds max_frame_bytes: fragment it or give up
-  Corrupt,        // a frame failed validation: the ring is unusable; see FrameError
+  Corrupt,        // a frame or position failed validation: the ring is unusable
   Lapped,         // a broadcast reader fell a whole lap behind: frames were lost
 };
 std::string_view to_string(RingError e) noexcept;
@@ -106,6 +106,13 @@ inline void evict_line(const std::byte* at) noexcept {
 #endif
 }
 
+// Whether a tail read from shared memory is a frame boundary. Producers
+// keep it one; any other value is corruption, and writing a frame there
+// would run a header past the data area into the trailer.
+constexpr bool is_frame_boundary(std::uint64_t position) noexcept {
+  return position % frame_alignment == 0;
+}
+
 // A reserved, not yet visible frame. Fill payload(), then commit or abort it
 // through the ring that issued it. Move-only by convention: commit it once.
 struct Claim {
@@ -129,9 +136,10 @@ std::expected<std::uint64_t, RingError> offer_copy(Ring& ring, std::span<const s
   return claim->position;
 }
 
-// Writes a padding frame covering `bytes` (a multiple of 32) and publishes it.
-inline void publish_padding(std::byte* at, std::size_t bytes) noexcept {
-  write_header(at, FrameFields{.type = FrameType::Pad, .flags = 0});
+// Writes a padding frame covering `bytes` (a multiple of 32) and publishes
+// it. `flags`: ring-only flags (an spsc padding frame may restart a lap).
+inline void publish_padding(std::byte* at, std::size_t bytes, std::uint16_t flags = 0) noexcept {
+  write_header(at, FrameFields{.type = FrameType::Pad, .flags = flags});
   publish_length(at, -static_cast<std::int32_t>(bytes));
 }
 

@@ -67,6 +67,8 @@ void SpscRing::restart_lap_if_drained(std::size_t frame_bytes) noexcept {
 std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) noexcept {
   const std::size_t frame_bytes = frame_bytes_for(payload_bytes);
   if (payload_bytes > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
+  // The tail came from shared memory at attach; frames keep it aligned after.
+  if (!is_frame_boundary(tail_)) [[unlikely]] return std::unexpected(RingError::Corrupt);
   restart_lap_if_drained(frame_bytes);
   std::size_t padding = 0;
   bool passes_wait_word = false;
@@ -82,7 +84,15 @@ std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) n
   if (!has_room(tail_ + padding + frame_bytes)) return std::unexpected(RingError::BackPressured);
   if (passes_wait_word) consumer_wait_word_.reset();
   if (padding != 0) {
-    publish_padding(at(tail_), padding);
+    // Padding is a frame like any other to the restart rule: the ring is
+    // drained only once the consumer released it (a claim aborted after it
+    // must not let the producer restart with the padding unread). Padding
+    // at a restart position is the restarting frame (the claim that
+    // restarted may have been aborted): it carries the flag the consumer
+    // looks for at offset 0.
+    publish_padding(at(tail_), padding,
+                    tail_ == restart_position_ ? flags_value(FrameFlags::LapRestart) : 0);
+    last_frame_ = tail_;
     tail_ += padding;
   }
   return Claim{at(tail_), tail_, payload_bytes};

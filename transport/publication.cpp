@@ -96,6 +96,7 @@ Publication::~Publication() {
 
 Error Publication::count_refusal(queue::RingError e) noexcept {
   if (e == queue::RingError::TooLarge) return Error::TooLarge;
+  if (e == queue::RingError::Corrupt) return Error::Corrupt;
   counters_.add(Counter::back_pressured);
   return Error::BackPressured;
 }

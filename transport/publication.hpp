@@ -55,7 +55,8 @@ class Publication {
 
   // Copies `message` into the channel. Returns the stream position after it,
   // or BackPressured / TooLarge (or Closed: the channel went to another
-  // publisher, see holds_slot). Never blocks, never allocates.
+  // publisher, see holds_slot; or Corrupt: the ring's tail in shared memory
+  // is not a frame boundary). Never blocks, never allocates.
   [[nodiscard]] std::expected<std::uint64_t, Error> offer(std::span<const std::byte> message) noexcept;
   // Zero-copy: reserves one frame of up to max_payload_bytes() (and at most
   // max_message_bytes()) in the ring.

@@ -190,6 +190,17 @@ TEST(BroadcastRingIntentTest, WriterResumingAtACorruptIntentStillWritesEveryFram
 // Like an spsc consumer (queue/stream_pacer.hpp): a reader that found a
 // backlog leaves the next frames alone while the writer is less than a lead
 // ahead and still writing, and reads them once it stops.
+TEST(BroadcastRingAttachTest, TailInSharedMemoryThatIsNoFrameBoundaryIsCorrupt) {
+  std::vector<std::byte> region(ring_required_bytes(small.capacity_bytes));
+  trailer_counter(region, small.capacity_bytes, TrailerSlot::Tail).store(small.capacity_bytes - 8);
+  BroadcastWriter writer(region, small);
+  auto claim = writer.try_claim(32);
+  ASSERT_FALSE(claim) << "a header would run past the data area";
+  EXPECT_EQ(claim.error(), RingError::Corrupt);
+  EXPECT_EQ(trailer_counter(region, small.capacity_bytes, TrailerSlot::Tail).load(), small.capacity_bytes - 8)
+      << "trailer written over";
+}
+
 TEST_F(BroadcastRingTest, ReaderThatFoundABacklogReadsTheNextFrameOnceTheWriterStops) {
   BroadcastReader r(region, small, ReaderStart::Live);
   constexpr std::uint64_t backlog = StreamPacer::backlog_frames;

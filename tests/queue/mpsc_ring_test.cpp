@@ -131,6 +131,15 @@ TEST_F(MpscRingTest, MisalignedHeadInSharedMemoryIsReportedNotRead) {
   EXPECT_FALSE(attached.unblock_stale_claim(1, 0)) << "corruption is not a stale claim";
 }
 
+TEST_F(MpscRingTest, TailInSharedMemoryThatIsNoFrameBoundaryIsCorrupt) {
+  trailer_counter(region, small.capacity_bytes, TrailerSlot::Tail).store(small.capacity_bytes - 8);
+  trailer_counter(region, small.capacity_bytes, TrailerSlot::Head).store(64);
+  auto claim = ring.try_claim(32);
+  ASSERT_FALSE(claim) << "a header would run past the data area";
+  EXPECT_EQ(claim.error(), RingError::Corrupt);
+  EXPECT_EQ(ring.producer_position(), small.capacity_bytes - 8) << "trailer written over";
+}
+
 TEST(MpscRingConcurrentTest, ThreeProducersEachKeepTheirOwnOrder) {
   constexpr RingGeometry g{.capacity_bytes = 64 * 1024, .max_frame_bytes = 1024};
   std::vector<std::byte> region(ring_required_bytes(g.capacity_bytes));

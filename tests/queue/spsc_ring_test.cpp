@@ -345,6 +345,68 @@ TEST_F(SpscRingTest, FramesAfterARestartPadRoundTheWordTheConsumerWaitsOn) {
   EXPECT_EQ(drain(), (std::vector<std::uint64_t>{2, 3}));
 }
 
+// Padding is a frame to the restart rule: a claim that padded round the
+// consumer's word and was aborted must not let the producer restart before
+// the consumer read the padding (the consumer would leave it unzeroed and,
+// a lap later, take it for the padding of the frame written there).
+TEST_F(SpscRingTest, ClaimAbortedAfterItPaddedLosesNoLaterFrame) {
+  offer_seq(1, 64);  // [0, 96): the consumer will wait at 96
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{1}));
+  EXPECT_TRUE(drain().empty());
+  offer_seq(2, 0);  // restart: [1024, 1056), the consumer waits at 1088
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{2}));
+  EXPECT_TRUE(drain().empty());
+  auto claim = ring.try_claim(64);  // would cover the word at 1120: padding [1088, 1120) first
+  ASSERT_TRUE(claim);
+  EXPECT_EQ(load_length_acquire(region.data() + 64), -32);
+  ring.abort(*claim);
+  std::vector<std::uint64_t> got;
+  for (std::uint64_t s = 3; s <= 6; ++s) {  // one frame, one poll: request/response
+    offer_seq(s, 0);
+    for (auto r : drain()) got.push_back(r);
+  }
+  for (int i = 0; i < 3; ++i)
+    for (auto r : drain()) got.push_back(r);
+  EXPECT_EQ(got, (std::vector<std::uint64_t>{3, 4, 5, 6}));
+}
+
+// A claim that restarted the lap and was aborted: the padding the next,
+// larger claim puts at offset 0 is the restarting frame and must say so,
+// or the consumer takes that claim's frame for its own next one and runs
+// a lap behind the producer from then on (the ring wedged).
+TEST_F(SpscRingTest, AbortedRestartingClaimLeavesTheRingFlowing) {
+  offer_seq(1, 64);  // [0, 96): the consumer waits at 96
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{1}));
+  EXPECT_TRUE(drain().empty());
+  auto claim = ring.try_claim(0);  // restarts at 1024
+  ASSERT_TRUE(claim);
+  EXPECT_EQ(claim->position, 1024u);
+  ring.abort(*claim);
+  offer_seq(2, 96);  // 128 bytes would cover the word at 1120: padding from 1024 first
+  std::uint64_t seq = 3;
+  std::vector<std::uint64_t> got;
+  for (int round = 0; round < 20; ++round) {
+    while (ring.offer(std::vector<std::byte>(0), {.seq = seq})) ++seq;
+    for (int i = 0; i < 3; ++i)
+      for (auto s : drain()) got.push_back(s);
+  }
+  std::vector<std::uint64_t> want;
+  for (std::uint64_t s = 2; s < seq; ++s) want.push_back(s);
+  EXPECT_EQ(got, want);
+  EXPECT_GT(seq, 200u) << "the ring wedged";
+}
+
+TEST(SpscRingAttachTest, TailInSharedMemoryThatIsNoFrameBoundaryIsCorrupt) {
+  std::vector<std::byte> region(ring_required_bytes(small.capacity_bytes));
+  trailer_counter(region, small.capacity_bytes, TrailerSlot::Tail).store(small.capacity_bytes - 8);
+  trailer_counter(region, small.capacity_bytes, TrailerSlot::Head).store(64);
+  SpscRing ring(region, small);
+  auto claim = ring.try_claim(32);
+  ASSERT_FALSE(claim) << "a header would run past the data area";
+  EXPECT_EQ(claim.error(), RingError::Corrupt);
+  EXPECT_EQ(ring.producer_position(), small.capacity_bytes - 8) << "trailer written over";
+}
+
 TEST_F(SpscRingTest, ConsumerAttachedBeforeTheRestartFindsTheNewLap) {
   offer_seq(1, 64);
   EXPECT_EQ(drain().size(), 1u);
