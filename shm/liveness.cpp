@@ -30,7 +30,8 @@ std::uint32_t read_pid_namespace() noexcept {
   return static_cast<std::uint32_t>(st.st_ino);  // namespace inodes are 32-bit
 }
 
-// FNV-1a of the boot id's text, folded to ProcessTag::boot_bits; 0 if unreadable.
+// FNV-1a of the boot id's text, folded to ProcessTag::boot_bits (never 0);
+// 0 if unreadable.
 std::uint32_t read_boot() noexcept {
   char id[64] = {};
   const int fd = ::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
@@ -39,7 +40,8 @@ std::uint32_t read_boot() noexcept {
   ::close(fd);
   std::uint64_t hash = 0xcbf29ce484222325ull;
   for (ssize_t i = 0; i < n; ++i) hash = (hash ^ static_cast<unsigned char>(id[i])) * 0x100000001b3ull;
-  return static_cast<std::uint32_t>(hash ^ (hash >> 32)) & ((1u << ProcessTag::boot_bits) - 1);
+  const std::uint32_t bits = static_cast<std::uint32_t>(hash ^ (hash >> 32)) & ((1u << ProcessTag::boot_bits) - 1);
+  return bits == 0 ? 1 : bits;  // 0 means unknown
 }
 
 // A beat from the future is stale too: it was stamped before a reboot (a
@@ -181,9 +183,11 @@ Presence presence(ProcessTag holder) noexcept {
   // One getpid() per holder: publisher_state() asks for up to 32 of them
   // on every idle liveness check.
   const ProcessTag me = ProcessTag::self();
-  // Stamped before a reboot: gone, whatever its pid names now.
-  if (holder.boot != me.boot) return Presence::Dead;
-  if (holder.pid_namespace != me.pid_namespace) return Presence::Unseen;
+  // Stamped before a reboot: gone, whatever its pid names now. A boot or
+  // namespace of 0 is unknown (a process without /proc, e.g. chrooted):
+  // such a holder is judged by its heartbeat, as one of another namespace.
+  if (holder.boot != 0 && me.boot != 0 && holder.boot != me.boot) return Presence::Dead;
+  if (holder.pid_namespace == 0 || holder.pid_namespace != me.pid_namespace) return Presence::Unseen;
   // Out of the kernel's range (a tag built by hand): not a pid, and never
   // kill()'s process-group form.
   if (holder.pid == 0 || holder.pid >= (1u << ProcessTag::pid_bits)) return Presence::Dead;

@@ -36,7 +36,7 @@ struct ProcessTag {
   static constexpr unsigned boot_bits = 10;
   std::uint32_t pid = 0;
   std::uint32_t pid_namespace = 0;  // 0: unknown (no /proc)
-  std::uint32_t boot = 0;           // hash of /proc/sys/kernel/random/boot_id, boot_bits wide
+  std::uint32_t boot = 0;           // hash of /proc/sys/kernel/random/boot_id, boot_bits wide; 0: unknown
 
   static ProcessTag self() noexcept;
   // This process's namespace and boot, another pid (tests, tools).
@@ -60,7 +60,7 @@ struct ProcessTag {
 enum class Presence : std::uint8_t {
   Alive,
   Dead,    // no such pid here, or tagged in another boot (1 in 1024 boots look alike)
-  Unseen,  // in another pid namespace: only a heartbeat can tell
+  Unseen,  // in another pid namespace (or one unknown: no /proc): only a heartbeat can tell
 };
 Presence presence(ProcessTag holder) noexcept;
 // "pid N", plus where it lives if not in this process's pid namespace.

@@ -77,26 +77,33 @@ class Backing {
       struct stat st{};
       if (::stat(name_.c_str(), &st) != 0)
         throw SegmentError(fmt::format("journal '{}': stat failed: {}", name_, std::strerror(errno)));
+      if (!S_ISREG(st.st_mode)) throw SegmentError(fmt::format("journal '{}' is not a regular file", name_));
       return static_cast<std::size_t>(st.st_size);
     }
     bip::offset_t size = 0;
     return shm_.get_size(size) ? static_cast<std::size_t>(size) : 0;
   }
-  void truncate(std::size_t bytes) {
-    if (file_) {
-      if (::truncate(name_.c_str(), static_cast<off_t>(bytes)) != 0)
-        throw SegmentError(fmt::format("journal '{}': resize to {} bytes failed: {}", name_, bytes,
-                                       std::strerror(errno)));
-      return;
-    }
-    shm_.truncate(static_cast<bip::offset_t>(bytes));
+  // Sizes a new backing to `bytes` with its storage allocated: a full
+  // /dev/shm or disk is an error here rather than a SIGBUS when a page is
+  // first touched. New bytes read as zero.
+  void allocate(std::size_t bytes) {
+    int fd = file_ ? ::open(name_.c_str(), O_RDWR | O_CLOEXEC) : shm_.get_mapping_handle().handle;
+    const int err = fd < 0 ? errno : ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+    if (file_ && fd >= 0) ::close(fd);
+    if (err != 0)
+      throw SegmentError(fmt::format("segment '{}': allocating {} bytes failed: {}", name_, bytes,
+                                     std::strerror(err)));
   }
   bip::mapped_region map(std::size_t bytes) const {
-    if (file_) {
-      bip::file_mapping file(name_.c_str(), bip::read_write);
-      return bip::mapped_region(file, bip::read_write, 0, bytes);
+    try {
+      if (file_) {
+        bip::file_mapping file(name_.c_str(), bip::read_write);
+        return bip::mapped_region(file, bip::read_write, 0, bytes);
+      }
+      return bip::mapped_region(shm_, bip::read_write, 0, bytes);
+    } catch (const bip::interprocess_exception& e) {
+      throw SegmentError(fmt::format("segment '{}': mapping {} bytes failed: {}", name_, bytes, e.what()));
     }
-    return bip::mapped_region(shm_, bip::read_write, 0, bytes);
   }
 
  private:
@@ -125,38 +132,43 @@ void format(SegmentDescriptor& d, const SegmentOptions& o, std::size_t capacity,
   shared(d.magic).store(segment_magic, std::memory_order_release);
 }
 
-void check_matches(const SegmentDescriptor& d, const SegmentOptions& o) {
-  if (o.kind && *o.kind != d.ring_kind)
-    throw SegmentError(fmt::format("segment '{}' is a {} ring, not {}", o.name,
-                                   to_string(d.ring_kind), to_string(*o.kind)));
-  if (o.capacity_bytes && *o.capacity_bytes != d.capacity_bytes)
+void check_matches(queue::RingGeometry g, RingKind kind, const SegmentOptions& o) {
+  if (o.kind && *o.kind != kind)
+    throw SegmentError(fmt::format("segment '{}' is a {} ring, not {}", o.name, to_string(kind),
+                                   to_string(*o.kind)));
+  if (o.capacity_bytes && *o.capacity_bytes != g.capacity_bytes)
     throw SegmentError(fmt::format("segment '{}' has capacity {} bytes, not {}", o.name,
-                                   d.capacity_bytes, *o.capacity_bytes));
-  if (o.max_frame_bytes && *o.max_frame_bytes != d.max_frame_bytes)
+                                   g.capacity_bytes, *o.capacity_bytes));
+  if (o.max_frame_bytes && *o.max_frame_bytes != g.max_frame_bytes)
     throw SegmentError(fmt::format("segment '{}' has max_frame {} bytes, not {}", o.name,
-                                   d.max_frame_bytes, *o.max_frame_bytes));
+                                   g.max_frame_bytes, *o.max_frame_bytes));
 }
 
-// Maps an existing segment once its creator has published the magic.
-bip::mapped_region map_initialised(const Backing& b, const std::string& name,
-                                   std::chrono::milliseconds timeout) {
+// A mapped segment and what was validated about it.
+struct Opened {
+  bip::mapped_region region;
+  queue::RingGeometry geometry;
+  RingKind kind;
+};
+
+// Maps an existing segment once its creator has published the magic. One
+// copy of the descriptor is validated against the object's size, and the
+// mapping and geometry come from that copy: a descriptor rewritten in the
+// meantime (corrupt or hostile) cannot make us map past the object's end.
+Opened map_initialised(const Backing& b, const std::string& name, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     const std::size_t size = b.size();
     if (size >= sizeof(SegmentDescriptor)) {
       auto head = b.map(sizeof(SegmentDescriptor));
-      auto& d = *static_cast<SegmentDescriptor*>(head.get_address());
-      const auto magic = shared(d.magic).load(std::memory_order_acquire);
+      auto& live = *static_cast<SegmentDescriptor*>(head.get_address());
+      const auto magic = shared(live.magic).load(std::memory_order_acquire);
       if (magic == segment_magic) {
+        SegmentDescriptor d;
+        std::memcpy(&d, &live, sizeof d);
         if (auto problem = describe_invalid(d, size); !problem.empty())
           throw SegmentError(fmt::format("segment '{}': {}", name, problem));
-        auto whole = b.map(d.segment_bytes);
-        // Validate again what this mapping holds: the descriptor could have
-        // been rewritten between the two maps.
-        const auto& again = *static_cast<const SegmentDescriptor*>(whole.get_address());
-        if (auto problem = describe_invalid(again, whole.get_size()); !problem.empty())
-          throw SegmentError(fmt::format("segment '{}': {}", name, problem));
-        return whole;
+        return {b.map(d.segment_bytes), {d.capacity_bytes, d.max_frame_bytes}, d.ring_kind};
       }
       if (magic != 0)
         throw SegmentError(fmt::format("segment '{}' is not a sluice segment (bad magic)", name));
@@ -216,13 +228,20 @@ Segment Segment::open_or_create(const SegmentOptions& o) {
     throw SegmentError(fmt::format("segment '{}': {}", o.name, problem));
   if (auto created = Backing::try_create(o.name, o.file_backed, o.mode)) {
     const std::size_t bytes = segment_bytes_for(capacity);
-    created->truncate(bytes);  // new bytes read as zero: the rings' initial state
-    auto region = created->map(bytes);
-    format(*static_cast<SegmentDescriptor*>(region.get_address()), o, capacity, max_frame);
-    return Segment(o.name, std::move(region), true);
+    try {
+      created->allocate(bytes);  // zero bytes: the rings' initial state
+      auto region = created->map(bytes);
+      format(*static_cast<SegmentDescriptor*>(region.get_address()), o, capacity, max_frame);
+      return Segment(o.name, std::move(region), {capacity, max_frame}, o.kind.value_or(RingKind::Spsc), true);
+    } catch (const SegmentError&) {
+      // Unformatted, it would refuse every later open for good ("not
+      // initialised"): take it away so the next attempt starts afresh.
+      remove(o.name, o.file_backed);
+      throw;
+    }
   }
   Segment s = open_existing(o.name, o.file_backed, o.open_timeout);
-  check_matches(s.descriptor(), o);
+  check_matches(s.geometry(), s.kind(), o);
   return s;
 }
 
@@ -230,7 +249,8 @@ Segment Segment::open_existing(const std::string& name, bool file_backed,
                                std::chrono::milliseconds timeout) {
   auto backing = Backing::try_open(name, file_backed);
   if (!backing) throw SegmentError(fmt::format("segment '{}' does not exist", name));
-  return Segment(name, map_initialised(*backing, name, timeout), false);
+  auto opened = map_initialised(*backing, name, timeout);
+  return Segment(name, std::move(opened.region), opened.geometry, opened.kind, false);
 }
 
 bool Segment::remove(const std::string& name, bool file_backed) {
@@ -238,12 +258,9 @@ bool Segment::remove(const std::string& name, bool file_backed) {
   return bip::shared_memory_object::remove(name.c_str());
 }
 
-Segment::Segment(std::string name, bip::mapped_region region, bool created)
-    : name_(std::move(name)),
-      region_(std::move(region)),
-      created_(created),
-      geometry_{descriptor().capacity_bytes, descriptor().max_frame_bytes},
-      kind_(descriptor().ring_kind) {
+Segment::Segment(std::string name, bip::mapped_region region, queue::RingGeometry geometry, RingKind kind,
+                 bool created)
+    : name_(std::move(name)), region_(std::move(region)), created_(created), geometry_(geometry), kind_(kind) {
   prefault(region_);
 }
 

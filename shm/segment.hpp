@@ -68,7 +68,8 @@ class Segment {
   bool created() const noexcept { return created_; }
 
  private:
-  Segment(std::string name, boost::interprocess::mapped_region region, bool created);
+  Segment(std::string name, boost::interprocess::mapped_region region, queue::RingGeometry geometry,
+          RingKind kind, bool created);
 
   std::string name_;
   boost::interprocess::mapped_region region_;

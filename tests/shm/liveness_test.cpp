@@ -84,13 +84,26 @@ TEST_F(LivenessTest, PidBeyondTheKernelsRangeReadsDeadInsteadOfNamingAProcessGro
 // other processes after it.
 TEST_F(LivenessTest, TagFromAnotherBootIsDeadWhateverItsPidNamesNow) {
   ProcessTag before_reboot = ProcessTag::self();
-  before_reboot.boot ^= 1;
+  before_reboot.boot = before_reboot.boot % ((1u << ProcessTag::boot_bits) - 1) + 1;  // another, not 0
   EXPECT_EQ(presence(before_reboot), Presence::Dead);
   d.subscriber = before_reboot.pack();
   ProcessTag owner;
   EXPECT_TRUE(attach_subscriber(d, stale_after, &owner));
   hold(0, before_reboot);
   EXPECT_TRUE(attach_publisher(d, true, stale_after)) << "the spsc publisher restarts after the reboot";
+}
+
+// A process that cannot read /proc (chrooted) tags itself with namespace
+// and boot 0: unknown, so its heartbeat decides, not this boot's id.
+TEST_F(LivenessTest, HolderWithoutProcIsJudgedByItsHeartbeat) {
+  Sleeper live;
+  const ProcessTag no_proc{static_cast<std::uint32_t>(live.pid), 0, 0};
+  EXPECT_EQ(presence(no_proc), Presence::Unseen);
+  hold(0, no_proc);
+  EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Alive);
+  EXPECT_FALSE(attach_publisher(d, true, stale_after)) << "a beating publisher's slot was taken";
+  hold(0, no_proc, false);
+  EXPECT_EQ(publisher_state(d, stale_after), PublisherState::Gone);
 }
 
 TEST_F(LivenessTest, ForeignPublisherIsAliveWhileItBeatsAndGoneOnceItStops) {

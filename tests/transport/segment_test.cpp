@@ -3,7 +3,11 @@
 #include "shm/segment.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
@@ -138,6 +142,79 @@ TEST_F(SegmentTest, SegmentWhoseCreatorDiedBeforeTheMagicTimesOutWithAnError) {
 
 TEST_F(SegmentTest, MissingSegmentIsReportedByName) {
   EXPECT_NE(open_error().find("does not exist"), std::string::npos);
+}
+
+// A creation that fails after the object exists (here: over the file size
+// limit) is a SegmentError and leaves nothing behind: an unformatted
+// object would refuse every later open of the name ("not initialised").
+TEST_F(SegmentTest, FailedCreationLeavesNoHalfMadeSegment) {
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old;
+  small.rlim_cur = 16 << 10;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string error;
+  try {
+    (void)Segment::open_or_create(options());
+  } catch (const SegmentError& e) {
+    error = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, old_handler);
+  EXPECT_NE(error.find("allocating"), std::string::npos) << error;
+  EXPECT_NE(open_error().find("does not exist"), std::string::npos);
+  EXPECT_NO_THROW((void)Segment::open_or_create(options()));
+}
+
+// Geometry comes from the one copy of the descriptor that was validated
+// against the object's size: a process rewriting it while we open (corrupt
+// or hostile) cannot get us to map or read past the object's end.
+TEST_F(SegmentTest, DescriptorRewrittenWhileOpeningNeverMapsPastTheObject) {
+  auto s = Segment::open_or_create(options());
+  auto& d = s.descriptor();
+  const std::uint64_t small_cap = 64 << 10, big_cap = 4 << 20;
+  const std::uint64_t small_bytes = ring_offset + queue::ring_required_bytes(small_cap);
+  const std::uint64_t big_bytes = ring_offset + queue::ring_required_bytes(big_cap);
+  // The opener is a child, so a SIGBUS is a failed status, not a dead runner.
+  const pid_t opener = ::fork();
+  if (opener == 0) {
+    ::alarm(30);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (std::chrono::steady_clock::now() < until) {
+      try {
+        auto other = Segment::open_existing(name, false);
+        if (other.geometry().capacity_bytes != small_cap) ::_exit(3);
+      } catch (const SegmentError&) {
+      }
+    }
+    ::_exit(0);
+  }
+  ASSERT_GT(opener, 0);
+  int status = 0;
+  while (::waitpid(opener, &status, WNOHANG) == 0) {
+    shared(d.capacity_bytes).store(big_cap, std::memory_order_relaxed);
+    shared(d.segment_bytes).store(big_bytes, std::memory_order_relaxed);
+    shared(d.capacity_bytes).store(small_cap, std::memory_order_relaxed);
+    shared(d.segment_bytes).store(small_bytes, std::memory_order_relaxed);
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << "the opener died by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the opener took a geometry beyond the object";
+}
+
+TEST(JournalFile, PathThatIsADirectoryIsRefused) {
+  const auto dir = std::filesystem::temp_directory_path() / test::unique_name("journal-dir");
+  std::filesystem::create_directory(dir);
+  SegmentOptions o;
+  o.name = dir.string();
+  o.file_backed = true;
+  try {
+    (void)Segment::open_or_create(o);
+    ADD_FAILURE() << "a directory was opened as a journal";
+  } catch (const SegmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(dir);
 }
 
 TEST(JournalFile, TruncatedFileIsRefused) {
