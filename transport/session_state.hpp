@@ -50,6 +50,7 @@ struct SessionState {
         reassembly(max_message_bytes) {}
   std::uint32_t session_id;
   std::uint32_t stream_id;
+  std::uint64_t last_switch = 0;  // when the subscription last turned to this session
   queue::SequenceTracker tracker;
   Reassembly reassembly;
 };

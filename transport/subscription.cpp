@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "shm/liveness.hpp"
 #include "transport/context_state.hpp"
 #include "transport/shm_channel.hpp"
@@ -71,6 +73,7 @@ Subscription::Subscription(Subscription&& o) noexcept
       counters_(o.counters_),
       max_message_bytes_(o.max_message_bytes_),
       sessions_(std::move(o.sessions_)),
+      session_switches_(o.session_switches_),
       idle_polls_(o.idle_polls_),
       lapped_seen_(o.lapped_seen_),
       exclusive_(o.exclusive_),
@@ -128,17 +131,28 @@ std::uint64_t Subscription::position() const noexcept {
 }
 
 SessionState& Subscription::find_or_add_session(const queue::FrameView& f) noexcept {
-  for (auto& s : sessions_)
-    if (s.session_id == f.session_id() && s.stream_id == f.stream_id()) return *(last_session_ = &s);
+  for (auto& s : sessions_) {
+    if (s.session_id == f.session_id() && s.stream_id == f.stream_id()) {
+      s.last_switch = ++session_switches_;
+      return *(last_session_ = &s);
+    }
+  }
   // A new session: a (re)started publisher. Keep the table bounded by
-  // forgetting the oldest; reserve() made room, so nothing reallocates.
-  if (sessions_.size() == max_sessions) sessions_.erase(sessions_.begin());
+  // forgetting the one read least recently (not the oldest: a long-lived
+  // mpsc publisher beside many short-lived ones would come back as a new
+  // session, its next seq taken for a gap); reserve() made room, so
+  // nothing reallocates.
+  if (sessions_.size() == max_sessions)
+    sessions_.erase(std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
+      return a.last_switch < b.last_switch;
+    }));
   // A session that began after this subscription did starts at seq 1, so a
   // broadcast reader lapped before its first frame still counts the loss;
   // for one already running, what came before the first frame seen was
   // never this subscription's to lose.
   const std::uint64_t first_seq = f.session_id() >= first_new_session_ ? 1 : f.seq();
   sessions_.emplace_back(f.session_id(), f.stream_id(), first_seq, max_message_bytes_);
+  sessions_.back().last_switch = ++session_switches_;
   return *(last_session_ = &sessions_.back());
 }
 

@@ -137,6 +137,7 @@ class Subscription {
   std::size_t max_message_bytes_;
   std::vector<SessionState> sessions_;
   SessionState* last_session_ = nullptr;
+  std::uint64_t session_switches_ = 0;  // turns from one session to another (SessionState::last_switch)
   std::uint32_t idle_polls_ = 0;
   std::uint64_t lapped_seen_ = 0;
   bool exclusive_ = false;

@@ -379,6 +379,32 @@ TEST_F(ApiTest, PublicationBesideAClosedOneOfTheSameProcessKeepsBeating) {
   }
 }
 
+// The session table forgets the session read least recently, not the
+// oldest: a long-lived publisher beside many short-lived ones keeps its
+// place, and its next message is no gap.
+TEST_F(ApiTest, LongLivedMpscPublisherKeepsItsSessionAmongManyShortLivedOnes) {
+  auto sub = ctx.subscription(uri("kind=mpsc&capacity=64k&max_frame=1k"));
+  auto steady = ctx.publication(uri("kind=mpsc"));
+  std::size_t got = 0;
+  auto drain = [&](std::size_t want) {
+    for (int i = 0; i < 100'000 && got < want; ++i) ASSERT_TRUE(sub.poll([&](const Message&) { ++got; }, 100));
+    ASSERT_EQ(got, want);
+  };
+  ASSERT_TRUE(steady.offer(bytes(8)));
+  drain(1);
+  for (int i = 0; i < 100; ++i) {
+    auto brief = ctx.publication(uri("kind=mpsc"));
+    ASSERT_TRUE(brief.offer(bytes(8)));
+    drain(got + 1);
+    ASSERT_TRUE(steady.offer(bytes(8)));  // the long-lived one keeps publishing
+    drain(got + 1);
+  }
+  ASSERT_TRUE(steady.offer(bytes(8)));
+  drain(got + 1);
+  EXPECT_EQ(sub.counters().get(Counter::lost_frames), 0u) << "its next seq was taken for a gap";
+  EXPECT_EQ(sub.counters().get(Counter::gaps), 0u);
+}
+
 TEST_F(ApiTest, MpscPublisherBeyondTheLimitIsRefusedWithTheLimit) {
   std::vector<Publication> pubs;
   for (std::size_t i = 0; i < shm::max_publishers; ++i) pubs.push_back(ctx.publication(uri("kind=mpsc")));
