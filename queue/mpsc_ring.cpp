@@ -4,12 +4,13 @@
 
 namespace sluice::queue {
 
-MpscRing::MpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept
+MpscRing::MpscRing(std::span<std::byte> region, RingGeometry geometry, std::uint64_t owner_tag) noexcept
     : region_(region),
       data_(region.data()),
       geometry_(geometry),
       mask_(geometry.capacity_bytes - 1),
       progress_step_(progress_step(geometry.capacity_bytes)),
+      owner_tag_(owner_tag),
       consumer_(region, geometry, FollowsRestart::no, {TrailerSlot::TailIntent, stream_end_still}) {}
 
 std::uint64_t MpscRing::producer_position() const noexcept {
@@ -55,6 +56,7 @@ std::expected<Claim, RingError> MpscRing::try_claim(std::size_t payload_bytes) n
   // Relaxed: only the consumer's stale-claim recovery reads it, after the
   // claim has been stuck for a timeout far longer than any store delay.
   extent_word(at(position)).store(frame_bytes, std::memory_order_relaxed);
+  owner_word(at(position)).store(owner_tag_, std::memory_order_relaxed);
   return Claim{at(position), position, payload_bytes};
 }
 
@@ -85,13 +87,14 @@ std::size_t MpscRing::stale_claim_extent(std::uint64_t head, std::uint64_t tail)
   // which shows a length or an extent.
   std::size_t extent = frame_alignment;
   while (extent < limit && load_length_acquire(frame + extent) == 0 &&
-         extent_word(frame + extent).load(std::memory_order_relaxed) == 0)
+         extent_word(frame + extent).load(std::memory_order_relaxed) == 0 &&
+         owner_word(frame + extent).load(std::memory_order_relaxed) == 0)
     extent += frame_alignment;
   return extent;
 }
 
-std::optional<std::size_t> MpscRing::unblock_stale_claim(std::uint64_t now_ns,
-                                                         std::uint64_t timeout_ns) noexcept {
+std::optional<std::size_t> MpscRing::unblock_stale_claim(std::uint64_t now_ns, std::uint64_t timeout_ns,
+                                                         ClaimerGone claimer_gone) noexcept {
   const std::uint64_t tail = producer_position();
   const std::uint64_t head = consumer_.position();
   // A misaligned head is corruption, not a stale claim: poll() reports it.
@@ -99,15 +102,19 @@ std::optional<std::size_t> MpscRing::unblock_stale_claim(std::uint64_t now_ns,
     stuck_position_ = ~std::uint64_t{0};
     return std::nullopt;
   }
-  if (stuck_position_ != head) {
+  const std::size_t extent = stale_claim_extent(head, tail);
+  // A claim behind an unrecorded one that records its extent moves the
+  // end: the end must hold still for the whole timeout.
+  if (stuck_position_ != head || stuck_extent_ != extent) {
     stuck_position_ = head;
     stuck_since_ns_ = now_ns;
+    stuck_extent_ = extent;
     return std::nullopt;
   }
   if (now_ns - stuck_since_ns_ < timeout_ns) return std::nullopt;
-  const std::size_t extent = stale_claim_extent(head, tail);
-  // If the producer was only slow and commits now, its frame is lost either
-  // way: the padding wins the race or its length is overwritten below.
+  // A live owner still holds its claim (see the class comment): wait.
+  const std::uint64_t owner = owner_word(at(head)).load(std::memory_order_relaxed);
+  if (owner != 0 && claimer_gone != nullptr && !claimer_gone(owner, stuck_since_ns_)) return std::nullopt;
   publish_padding(at(head), extent);
   stuck_position_ = ~std::uint64_t{0};
   return extent;

@@ -25,10 +25,20 @@
 //    Producers may store the hint out of order; it is only a hint.
 //  - A producer that dies between claim and commit leaves a zero length at
 //    head while tail is ahead of it. unblock_stale_claim(now) turns such a
-//    claim into padding once it has been stuck longer than the timeout. The
-//    extent comes from the seq word; if the producer died before writing it,
-//    the claim is still all zero, so the next non-zero length word (or tail)
-//    marks its end.
+//    claim into padding once it has been stuck longer than the timeout and
+//    its producer has exited. The extent comes from the seq word; if the
+//    producer died before writing it, the claim is still all zero, so the
+//    next non-zero length, extent or owner word (or tail) marks its end; that
+//    end must hold still for the whole timeout (a live producer behind it
+//    records its extent nanoseconds after its CAS).
+//  - Right after the extent, the producer records its owner tag (an opaque
+//    word its user chose, e.g. a process id) in the timestamp word. A claim
+//    whose owner is alive is never skipped, however long it is stuck: a
+//    producer that was only stopped would, once resumed, write its frame
+//    into space handed out again (the consumer read the padding, zeroed it
+//    and released it), and a later reader would take its length for
+//    someone else's frame. The consumer waits for such a producer, as it
+//    must for any frame it has to deliver in position order.
 // Ordering edges:
 //  R1/A1  frame contents before length (queue/frame.hpp).
 //  R2/A2  consumer: zeroing and reading done before head moves; producers
@@ -55,7 +65,9 @@ class MpscRing {
   static constexpr std::chrono::nanoseconds stream_end_still = stepped_progress_end_still;
 
   // Attaches to a zeroed region of ring_required_bytes(capacity) bytes.
-  MpscRing(std::span<std::byte> region, RingGeometry geometry) noexcept;
+  // `owner_tag`: recorded with every claim this object makes (0: none), for
+  // unblock_stale_claim()'s `claimer_gone`.
+  MpscRing(std::span<std::byte> region, RingGeometry geometry, std::uint64_t owner_tag = 0) noexcept;
 
   // --- producer side (any thread or process) ----------------------------
   [[nodiscard]] std::expected<Claim, RingError> try_claim(std::size_t payload_bytes) noexcept;
@@ -72,10 +84,15 @@ class MpscRing {
                                                             std::size_t limit) noexcept {
     return consumer_.poll(handler, limit);
   }
+  // Whether the producer that recorded `owner_tag` with a claim has exited
+  // since `stuck_since_ns` (when the claim was first seen stuck).
+  using ClaimerGone = bool (*)(std::uint64_t owner_tag, std::uint64_t stuck_since_ns) noexcept;
   // Call when poll() returns 0 while producers may be dead. Returns the bytes
-  // turned into padding once the claim at head has been stuck for timeout_ns.
-  std::optional<std::size_t> unblock_stale_claim(std::uint64_t now_ns,
-                                                 std::uint64_t timeout_ns) noexcept;
+  // turned into padding once the claim at head has been stuck for timeout_ns
+  // and `claimer_gone` says its owner exited (a claim with no owner
+  // recorded, or no `claimer_gone`: after the timeout alone).
+  std::optional<std::size_t> unblock_stale_claim(std::uint64_t now_ns, std::uint64_t timeout_ns,
+                                                 ClaimerGone claimer_gone = nullptr) noexcept;
 
   // True if a frame is committed at the consumer's position (consumer side).
   // A corrupt (misaligned) head reads as data: poll() then reports it.
@@ -102,6 +119,10 @@ class MpscRing {
     return std::atomic_ref<std::uint64_t>(
         *reinterpret_cast<std::uint64_t*>(frame + header_offset::seq));
   }
+  std::atomic_ref<std::uint64_t> owner_word(std::byte* frame) const noexcept {
+    return std::atomic_ref<std::uint64_t>(
+        *reinterpret_cast<std::uint64_t*>(frame + header_offset::timestamp_ns));
+  }
   std::size_t stale_claim_extent(std::uint64_t head, std::uint64_t tail) const noexcept;
 
   std::span<std::byte> region_;
@@ -109,10 +130,12 @@ class MpscRing {
   RingGeometry geometry_;
   std::uint64_t mask_;
   std::uint64_t progress_step_;
+  std::uint64_t owner_tag_;
   // Consumer-private state.
   RingConsumer consumer_;
   std::uint64_t stuck_position_ = ~std::uint64_t{0};
   std::uint64_t stuck_since_ns_ = 0;
+  std::size_t stuck_extent_ = 0;  // the stuck claim's extent when first seen
 };
 
 }  // namespace sluice::queue

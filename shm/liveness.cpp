@@ -55,29 +55,45 @@ bool is_stale(std::uint64_t beat_ns, std::chrono::nanoseconds stale_after) noexc
   return now - beat_ns > static_cast<std::uint64_t>(stale_after.count());
 }
 
+// What /proc/PID/stat says of a process: its state letter and its start
+// (CLOCK_BOOTTIME ns, to tick precision). Nothing when /proc does not tell.
+struct ProcStat {
+  char state;
+  std::uint64_t start_ns;
+};
+std::optional<ProcStat> read_proc_stat(std::uint32_t pid) noexcept {
+  char path[32];
+  *fmt::format_to_n(path, sizeof path - 1, "/proc/{}/stat", pid).out = '\0';
+  char text[1024];
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  const auto n = ::read(fd, text, sizeof text);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  const std::string_view stat(text, static_cast<std::size_t>(n));
+  // Fields count from the command name's closing parenthesis (the name may
+  // hold spaces and parentheses): field 3, the state, follows it; field 22,
+  // starttime, follows the 20th space after it.
+  auto at = stat.rfind(')');
+  if (at == std::string_view::npos || at + 2 >= stat.size()) return std::nullopt;
+  const char state = stat[at + 2];
+  for (int field = 3; field <= 22 && at != std::string_view::npos; ++field) at = stat.find(' ', at + 1);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::uint64_t ticks = 0;
+  if (std::from_chars(stat.data() + at + 1, stat.data() + stat.size(), ticks).ec != std::errc{})
+    return std::nullopt;
+  const long ticks_per_s = ::sysconf(_SC_CLK_TCK);
+  if (ticks_per_s <= 0) return std::nullopt;
+  return ProcStat{state, ticks * (1'000'000'000u / static_cast<std::uint64_t>(ticks_per_s))};
+}
+
 // Whether the process that has `pid` now started after `beat_ns`
 // (CLOCK_MONOTONIC). Then it is not the holder that stamped that beat: the
 // holder died and the kernel handed its pid out again (pid_max wrapped).
 // False when /proc does not tell.
 bool started_after(std::uint32_t pid, std::uint64_t beat_ns) noexcept {
-  char path[32];
-  *fmt::format_to_n(path, sizeof path - 1, "/proc/{}/stat", pid).out = '\0';
-  char text[1024];
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const auto n = ::read(fd, text, sizeof text);
-  ::close(fd);
-  if (n <= 0) return false;
-  const std::string_view stat(text, static_cast<std::size_t>(n));
-  // Field 22, starttime, counts from the 20th space after the command
-  // name's closing parenthesis (the name may hold spaces and parentheses).
-  auto at = stat.rfind(')');
-  for (int field = 3; field <= 22 && at != std::string_view::npos; ++field) at = stat.find(' ', at + 1);
-  if (at == std::string_view::npos) return false;
-  std::uint64_t ticks = 0;
-  if (std::from_chars(stat.data() + at + 1, stat.data() + stat.size(), ticks).ec != std::errc{}) return false;
-  const long ticks_per_s = ::sysconf(_SC_CLK_TCK);
-  if (ticks_per_s <= 0) return false;
+  const auto stat = read_proc_stat(pid);
+  if (!stat) return false;
   // starttime is CLOCK_BOOTTIME, which also runs while the machine is
   // suspended; the time suspended so far bounds how far it ran ahead of
   // CLOCK_MONOTONIC at the start. Truncation to ticks only moves it earlier.
@@ -85,8 +101,7 @@ bool started_after(std::uint32_t pid, std::uint64_t beat_ns) noexcept {
   const std::uint64_t mono_ns = monotonic_ns();
   const std::uint64_t suspended_ns = boot_ns > mono_ns ? boot_ns - mono_ns : 0;
   constexpr std::uint64_t margin_ns = 1'000'000;  // our two clock reads apart
-  const std::uint64_t start_ns = ticks * (1'000'000'000u / static_cast<std::uint64_t>(ticks_per_s));
-  return start_ns > beat_ns + suspended_ns + margin_ns;
+  return stat->start_ns > beat_ns + suspended_ns + margin_ns;
 }
 
 // The process holding a slot word and what this process can tell of it;
@@ -172,6 +187,18 @@ ProcessTag ProcessTag::self() noexcept {
     cached.store(tag.pack(), std::memory_order_relaxed);
   }
   return tag;
+}
+
+std::optional<bool> has_exited(ProcessTag holder, std::uint64_t since_ns) noexcept {
+  switch (presence(holder)) {
+    case Presence::Dead: return true;
+    case Presence::Unseen: return std::nullopt;
+    case Presence::Alive: break;
+  }
+  // kill() finds a process that exited and was not reaped yet (a zombie),
+  // and one that took the pid over since.
+  const auto stat = read_proc_stat(holder.pid);
+  return stat && (stat->state == 'Z' || stat->state == 'X' || started_after(holder.pid, since_ns));
 }
 
 std::string describe(ProcessTag holder) {

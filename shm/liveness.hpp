@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <string>
 
 #include "shm/segment_descriptor.hpp"
@@ -63,6 +64,11 @@ enum class Presence : std::uint8_t {
   Unseen,  // in another pid namespace (or one unknown: no /proc): only a heartbeat can tell
 };
 Presence presence(ProcessTag holder) noexcept;
+// Whether `holder`, running at `since_ns` (CLOCK_MONOTONIC), has exited
+// since: dead, a zombie, or its pid taken by a younger process. Nothing
+// when this process cannot tell (another pid namespace, no /proc). Reads
+// /proc: for rare checks, not the idle path.
+std::optional<bool> has_exited(ProcessTag holder, std::uint64_t since_ns) noexcept;
 // "pid N", plus where it lives if not in this process's pid namespace.
 std::string describe(ProcessTag holder);
 

@@ -18,7 +18,10 @@ using Ring = std::variant<queue::SpscRing, queue::MpscRing, queue::BroadcastWrit
 Ring make_ring(const shm::Segment& s) {
   switch (s.kind()) {
     case shm::RingKind::Spsc: return Ring(std::in_place_type<queue::SpscRing>, s.ring_region(), s.geometry());
-    case shm::RingKind::Mpsc: return Ring(std::in_place_type<queue::MpscRing>, s.ring_region(), s.geometry());
+    case shm::RingKind::Mpsc:
+      // Claims carry our process tag: a stuck one is skipped only once we exited.
+      return Ring(std::in_place_type<queue::MpscRing>, s.ring_region(), s.geometry(),
+                  shm::ProcessTag::self().pack());
     case shm::RingKind::Broadcast:
       return Ring(std::in_place_type<queue::BroadcastWriter>, s.ring_region(), s.geometry());
   }

@@ -93,6 +93,59 @@ TEST_F(MpscRingTest, StaleClaimWithoutRecordedExtentIsSkippedUpToTheNextClaim) {
   EXPECT_EQ(drain(), (std::vector<std::uint64_t>{7}));
 }
 
+// A producer that was only stopped must keep its claim: once resumed it
+// would commit into space handed out again. Its owner tag decides.
+TEST(MpscRingOwnerTest, ClaimOfALiveOwnerIsWaitedForAndOfAGoneOneSkipped) {
+  std::vector<std::byte> region(ring_required_bytes(small.capacity_bytes));
+  MpscRing producer(region, small, 42);
+  MpscRing consumer(region, small);
+  static std::uint64_t asked_owner = 0;
+  static bool owner_gone = false;
+  const MpscRing::ClaimerGone gone = [](std::uint64_t owner, std::uint64_t) noexcept {
+    asked_owner = owner;
+    return owner_gone;
+  };
+  auto stuck = producer.try_claim(40);
+  ASSERT_TRUE(stuck);
+  EXPECT_FALSE(consumer.unblock_stale_claim(0, 10, gone));
+  EXPECT_FALSE(consumer.unblock_stale_claim(1'000, 10, gone)) << "a live owner's claim was skipped";
+  EXPECT_EQ(asked_owner, 42u);
+  owner_gone = true;
+  EXPECT_EQ(consumer.unblock_stale_claim(1'010, 10, gone), frame_bytes_for(40));
+}
+
+TEST_F(MpscRingTest, ClaimOfALiveOwnerStuckPastTheTimeoutIsDeliveredWhenItCommits) {
+  MpscRing producer(region, small, 42);
+  const MpscRing::ClaimerGone alive = [](std::uint64_t, std::uint64_t) noexcept { return false; };
+  auto slow = producer.try_claim(8);
+  ASSERT_TRUE(slow);
+  EXPECT_FALSE(ring.unblock_stale_claim(0, 10, alive));
+  EXPECT_FALSE(ring.unblock_stale_claim(100, 10, alive));
+  producer.commit(*slow, {.seq = 5});
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{5}));
+}
+
+// The end of a claim whose producer died before recording its extent is the
+// next claim's start; a live producer behind it records its extent a moment
+// after its CAS, so the end must hold still for the whole timeout, or the
+// padding would swallow that producer's claim.
+TEST_F(MpscRingTest, StaleClaimPaddingNeverCoversALaterClaimRecordedLate) {
+  auto dead = ring.try_claim(40);
+  ASSERT_TRUE(dead);
+  std::memset(dead->frame, 0, 32);  // died before recording anything
+  auto live = ring.try_claim(8);
+  ASSERT_TRUE(live);
+  std::byte recorded[32];
+  std::memcpy(recorded, live->frame, 32);
+  std::memset(live->frame, 0, 32);  // won its CAS, recorded nothing yet
+  EXPECT_FALSE(ring.unblock_stale_claim(0, 10));
+  std::memcpy(live->frame, recorded, 32);  // now it has
+  EXPECT_FALSE(ring.unblock_stale_claim(10, 10)) << "the end moved: wait again";
+  EXPECT_EQ(ring.unblock_stale_claim(20, 10), frame_bytes_for(40));
+  ring.commit(*live, {.seq = 2});
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{2}));
+}
+
 TEST_F(MpscRingTest, CommittedFrameAtHeadIsNeverUnblocked) {
   ASSERT_TRUE(ring.offer(std::vector<std::byte>(8), {.seq = 1}));
   EXPECT_FALSE(ring.unblock_stale_claim(0, 0));

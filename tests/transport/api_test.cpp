@@ -1,8 +1,10 @@
 // The user API within one process: what a caller sees for each outcome.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/interprocess/shared_memory_object.hpp>
+#include <cstring>
 #include <list>
 #include <numeric>
 #include <optional>
@@ -418,13 +420,24 @@ TEST_F(ApiTest, MpscPublisherBeyondTheLimitIsRefusedWithTheLimit) {
   EXPECT_NO_THROW((void)ctx.publication(uri("kind=mpsc")));
 }
 
-TEST_F(ApiTest, MpscClaimOfADeadProducerIsSkippedAfterTheTimeout) {
+// A producer process that exits between claim and commit: its claim is
+// skipped once the timeout passed, even before its parent reaps it.
+TEST_F(ApiTest, MpscClaimOfAProducerThatExitedIsSkippedAfterTheTimeout) {
   Context fast(ContextOptions{.stale_claim_timeout = std::chrono::milliseconds(20)});
-  auto dead = fast.publication(uri("kind=mpsc"));
+  auto sub = fast.subscription(uri("kind=mpsc"));
+  const pid_t producer = ::fork();
+  if (producer == 0) {
+    Context ctx;
+    auto pub = ctx.publication(uri("kind=mpsc"));
+    auto stuck = pub.try_claim(8);
+    ::_exit(stuck ? 0 : 1);  // dies holding the claim: no destructor runs
+  }
+  ASSERT_GT(producer, 0);
+  // Not reaped yet: a zombie, which kill() still finds.
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(producer), &info, WEXITED | WNOWAIT), 0);
+  ASSERT_EQ(info.si_status, 0);
   auto live = fast.publication(uri("kind=mpsc"));
-  auto sub = fast.subscription(uri());
-  auto stuck = dead.try_claim(8);  // never committed: its producer "died"
-  ASSERT_TRUE(stuck);
   ASSERT_TRUE(live.offer(bytes(4)));
   std::size_t got = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -432,6 +445,30 @@ TEST_F(ApiTest, MpscClaimOfADeadProducerIsSkippedAfterTheTimeout) {
     ASSERT_TRUE(sub.poll([&](const Message& m) { EXPECT_EQ(m.session_id(), live.session_id()); ++got; }, 10));
   EXPECT_EQ(got, 1u);
   EXPECT_EQ(sub.counters().get(Counter::stale_claims), 1u);
+  ::waitpid(producer, nullptr, 0);
+  boost::interprocess::shared_memory_object::remove(counters_segment_name(static_cast<std::uint64_t>(producer)).c_str());
+}
+
+// A producer that is alive (here: merely slow) keeps its claim past the
+// timeout; what it commits later is delivered, in place.
+TEST_F(ApiTest, MpscClaimOfALiveProducerIsWaitedForPastTheTimeout) {
+  Context fast(ContextOptions{.stale_claim_timeout = std::chrono::milliseconds(5)});
+  auto sub = fast.subscription(uri("kind=mpsc"));
+  auto slow = fast.publication(uri("kind=mpsc"));
+  auto other = fast.publication(uri("kind=mpsc"));
+  auto claim = slow.try_claim(4);
+  ASSERT_TRUE(claim);
+  ASSERT_TRUE(other.offer(bytes(4)));
+  std::vector<std::uint32_t> sessions;
+  auto record = [&](const Message& m) { sessions.push_back(m.session_id()); };
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  while (std::chrono::steady_clock::now() < until) ASSERT_TRUE(sub.poll(record, 10));
+  EXPECT_TRUE(sessions.empty()) << "read past a live producer's claim";
+  EXPECT_EQ(sub.counters().get(Counter::stale_claims), 0u);
+  std::memcpy(claim->payload().data(), "late", 4);
+  claim->commit();
+  for (int i = 0; i < 100'000 && sessions.size() < 2; ++i) ASSERT_TRUE(sub.poll(record, 10));
+  EXPECT_EQ(sessions, (std::vector<std::uint32_t>{slow.session_id(), other.session_id()}));
 }
 
 }  // namespace
