@@ -51,7 +51,16 @@ void IdleWaiter::sleep(std::uint32_t seen, std::chrono::microseconds max_sleep) 
 }
 
 void IdleWaiter::leave_parking() noexcept {
-  shared(descriptor_.parked_readers).fetch_sub(1, std::memory_order_relaxed);
+  // Never below 0: a new subscriber may have reset the count meanwhile
+  // (forget_parked_readers), and a wrapped count would mean 'parked' for good.
+  auto parked = shared(descriptor_.parked_readers);
+  std::uint32_t n = parked.load(std::memory_order_relaxed);
+  while (n > 0 && !parked.compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) {
+  }
+}
+
+void forget_parked_readers(SegmentDescriptor& descriptor) noexcept {
+  shared(descriptor.parked_readers).store(0, std::memory_order_relaxed);
 }
 
 void WakeNotifier::wake_parked() noexcept {

@@ -57,6 +57,12 @@ class IdleWaiter {
   std::uint32_t idle_polls_ = 0;
 };
 
+// Call on taking a channel's only reader slot (spsc/mpsc): a reader killed
+// while parked left its count behind, and the writer would pay a
+// FUTEX_WAKE per commit for good. (A broadcast channel's readers hold no
+// slot: a count left there stays until the segment is re-created.)
+void forget_parked_readers(SegmentDescriptor& descriptor) noexcept;
+
 // Writer side: wakes parked readers after a commit, if any can exist.
 class WakeNotifier {
  public:

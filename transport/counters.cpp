@@ -50,6 +50,7 @@ CountersSegment::CountersSegment() : name_(counters_segment_name(static_cast<std
     shm.truncate(segment_bytes);
     region_ = bip::mapped_region(shm, bip::read_write, 0, segment_bytes);
   } catch (const bip::interprocess_exception& e) {
+    bip::shared_memory_object::remove(name_.c_str());  // half-made: a reader would call it foreign
     throw SetupError(fmt::format("counters segment '{}': {}", name_, e.what()));
   }
   auto* header = static_cast<CountersHeader*>(region_.get_address());

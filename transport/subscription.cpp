@@ -57,7 +57,10 @@ Subscription::Subscription(std::shared_ptr<detail::ContextState> context, const 
     throw SetupError(fmt::format("{}: a {} channel has one subscriber and {} is it", uri_text_,
                                  shm::to_string(segment_.kind()), shm::describe(owner)));
   }
-  if (exclusive_) self_tag_ = shm::ProcessTag::self().pack();
+  if (exclusive_) {
+    self_tag_ = shm::ProcessTag::self().pack();
+    shm::forget_parked_readers(segment_.descriptor());  // none can be parked: we are the reader
+  }
   // Last: nothing may throw after it (the keeper would beat into the
   // segment this object unmaps).
   if (exclusive_) context_->add_heartbeat(segment_.descriptor().subscriber_beat);

@@ -1,5 +1,6 @@
 // The user API within one process: what a caller sees for each outcome.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <list>
 #include <numeric>
 #include <optional>
+#include <thread>
 
 #include "shm/liveness.hpp"
 #include "shm/segment.hpp"
@@ -418,6 +420,38 @@ TEST_F(ApiTest, MpscPublisherBeyondTheLimitIsRefusedWithTheLimit) {
   }
   pubs.pop_back();  // its slot is free again
   EXPECT_NO_THROW((void)ctx.publication(uri("kind=mpsc")));
+}
+
+// A blocking reader killed while parked leaves its count in the segment;
+// the next subscriber clears it, or every commit would pay a FUTEX_WAKE.
+TEST_F(ApiTest, CountOfAReaderKilledWhileParkedIsClearedByTheNextSubscriber) {
+  const pid_t reader = ::fork();
+  if (reader == 0) {
+    ::alarm(30);
+    Context c;
+    auto sub = c.subscription(uri("wait=block"));
+    for (;;) (void)sub.poll([](const Message&) {}, 10);
+  }
+  ASSERT_GT(reader, 0);
+  std::optional<shm::Segment> seg;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!seg && std::chrono::steady_clock::now() < deadline) {
+    try {
+      seg.emplace(shm::Segment::open_existing("sluice-" + name, false, std::chrono::milliseconds(100)));
+    } catch (const shm::SegmentError&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  ASSERT_TRUE(seg);
+  auto parked = [&] { return shm::shared(seg->descriptor().parked_readers).load(); };
+  while (parked() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(parked(), 1u);
+  ::kill(reader, SIGKILL);
+  ::waitpid(reader, nullptr, 0);
+  boost::interprocess::shared_memory_object::remove(counters_segment_name(static_cast<std::uint64_t>(reader)).c_str());
+  auto sub = ctx.subscription(uri("wait=block"));  // the dead reader's slot
+  EXPECT_EQ(parked(), 0u);
 }
 
 // A producer process that exits between claim and commit: its claim is
