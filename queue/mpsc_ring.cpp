@@ -55,8 +55,8 @@ std::expected<Claim, RingError> MpscRing::try_claim(std::size_t payload_bytes) n
   const std::uint64_t position = tail + padding;
   // Relaxed: only the consumer's stale-claim recovery reads it, after the
   // claim has been stuck for a timeout far longer than any store delay.
-  extent_word(at(position)).store(frame_bytes, std::memory_order_relaxed);
   owner_word(at(position)).store(owner_tag_, std::memory_order_relaxed);
+  extent_word(at(position)).store(frame_bytes, std::memory_order_relaxed);
   return Claim{at(position), position, payload_bytes};
 }
 
@@ -93,8 +93,8 @@ std::size_t MpscRing::stale_claim_extent(std::uint64_t head, std::uint64_t tail)
   return extent;
 }
 
-std::optional<std::size_t> MpscRing::unblock_stale_claim(std::uint64_t now_ns, std::uint64_t timeout_ns,
-                                                         ClaimerGone claimer_gone) noexcept {
+std::optional<MpscRing::StuckClaim> MpscRing::stuck_claim(std::uint64_t now_ns,
+                                                           std::uint64_t timeout_ns) noexcept {
   const std::uint64_t tail = producer_position();
   const std::uint64_t head = consumer_.position();
   // A misaligned head is corruption, not a stale claim: poll() reports it.
@@ -112,10 +112,11 @@ std::optional<std::size_t> MpscRing::unblock_stale_claim(std::uint64_t now_ns, s
     return std::nullopt;
   }
   if (now_ns - stuck_since_ns_ < timeout_ns) return std::nullopt;
-  // A live owner still holds its claim (see the class comment): wait.
-  const std::uint64_t owner = owner_word(at(head)).load(std::memory_order_relaxed);
-  if (owner != 0 && claimer_gone != nullptr && !claimer_gone(owner, stuck_since_ns_)) return std::nullopt;
-  publish_padding(at(head), extent);
+  return StuckClaim{owner_word(at(head)).load(std::memory_order_relaxed), extent};
+}
+
+std::size_t MpscRing::pad_stuck_claim(std::size_t extent) noexcept {
+  publish_padding(at(consumer_.position()), extent);
   stuck_position_ = ~std::uint64_t{0};
   return extent;
 }

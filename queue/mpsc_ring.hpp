@@ -84,15 +84,21 @@ class MpscRing {
                                                             std::size_t limit) noexcept {
     return consumer_.poll(handler, limit);
   }
-  // Whether the producer that recorded `owner_tag` with a claim has exited
-  // since `stuck_since_ns` (when the claim was first seen stuck).
-  using ClaimerGone = bool (*)(std::uint64_t owner_tag, std::uint64_t stuck_since_ns) noexcept;
   // Call when poll() returns 0 while producers may be dead. Returns the bytes
   // turned into padding once the claim at head has been stuck for timeout_ns
-  // and `claimer_gone` says its owner exited (a claim with no owner
-  // recorded, or no `claimer_gone`: after the timeout alone).
+  // and claimer_gone(owner_tag) says the owner it recorded is gone (a claim
+  // with no owner recorded: after the timeout alone).
+  template <class ClaimerGone>
   std::optional<std::size_t> unblock_stale_claim(std::uint64_t now_ns, std::uint64_t timeout_ns,
-                                                 ClaimerGone claimer_gone = nullptr) noexcept;
+                                                 ClaimerGone&& claimer_gone) noexcept {
+    const auto stuck = stuck_claim(now_ns, timeout_ns);
+    if (!stuck || (stuck->owner != 0 && !claimer_gone(stuck->owner))) return std::nullopt;
+    return pad_stuck_claim(stuck->extent);
+  }
+  // Every owner counts as gone: the timeout alone decides.
+  std::optional<std::size_t> unblock_stale_claim(std::uint64_t now_ns, std::uint64_t timeout_ns) noexcept {
+    return unblock_stale_claim(now_ns, timeout_ns, [](std::uint64_t) { return true; });
+  }
 
   // True if a frame is committed at the consumer's position (consumer side).
   // A corrupt (misaligned) head reads as data: poll() then reports it.
@@ -124,6 +130,13 @@ class MpscRing {
         *reinterpret_cast<std::uint64_t*>(frame + header_offset::timestamp_ns));
   }
   std::size_t stale_claim_extent(std::uint64_t head, std::uint64_t tail) const noexcept;
+  // The claim at head, once stuck for the timeout with an end that held still.
+  struct StuckClaim {
+    std::uint64_t owner;
+    std::size_t extent;
+  };
+  std::optional<StuckClaim> stuck_claim(std::uint64_t now_ns, std::uint64_t timeout_ns) noexcept;
+  std::size_t pad_stuck_claim(std::size_t extent) noexcept;
 
   std::span<std::byte> region_;
   std::byte* data_;

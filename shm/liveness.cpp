@@ -1,5 +1,6 @@
 #include "shm/liveness.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -61,9 +62,7 @@ struct ProcStat {
   char state;
   std::uint64_t start_ns;
 };
-std::optional<ProcStat> read_proc_stat(std::uint32_t pid) noexcept {
-  char path[32];
-  *fmt::format_to_n(path, sizeof path - 1, "/proc/{}/stat", pid).out = '\0';
+std::optional<ProcStat> read_stat_file(const char* path) noexcept {
   char text[1024];
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
@@ -85,6 +84,11 @@ std::optional<ProcStat> read_proc_stat(std::uint32_t pid) noexcept {
   const long ticks_per_s = ::sysconf(_SC_CLK_TCK);
   if (ticks_per_s <= 0) return std::nullopt;
   return ProcStat{state, ticks * (1'000'000'000u / static_cast<std::uint64_t>(ticks_per_s))};
+}
+std::optional<ProcStat> read_proc_stat(std::uint32_t pid) noexcept {
+  char path[32];
+  *fmt::format_to_n(path, sizeof path - 1, "/proc/{}/stat", pid).out = '\0';
+  return read_stat_file(path);
 }
 
 // Whether the process that has `pid` now started after `beat_ns`
@@ -189,6 +193,29 @@ ProcessTag ProcessTag::self() noexcept {
   return tag;
 }
 
+// Whether a process whose leader is a zombie still runs other threads (its
+// main thread called pthread_exit): /proc/PID/stat shows the leader only.
+bool has_running_thread(std::uint32_t pid) noexcept {
+  char path[48];
+  *fmt::format_to_n(path, sizeof path - 1, "/proc/{}/task", pid).out = '\0';
+  DIR* tasks = ::opendir(path);
+  if (tasks == nullptr) return false;
+  bool running = false;
+  while (const dirent* task = ::readdir(tasks)) {
+    std::uint32_t tid = 0;
+    const std::string_view id(task->d_name);
+    if (std::from_chars(id.data(), id.data() + id.size(), tid).ec != std::errc{} || tid == pid) continue;
+    char stat_path[64];
+    *fmt::format_to_n(stat_path, sizeof stat_path - 1, "/proc/{}/task/{}/stat", pid, tid).out = '\0';
+    if (const auto stat = read_stat_file(stat_path); stat && stat->state != 'Z' && stat->state != 'X') {
+      running = true;
+      break;
+    }
+  }
+  ::closedir(tasks);
+  return running;
+}
+
 std::optional<bool> has_exited(ProcessTag holder, std::uint64_t since_ns) noexcept {
   switch (presence(holder)) {
     case Presence::Dead: return true;
@@ -198,7 +225,22 @@ std::optional<bool> has_exited(ProcessTag holder, std::uint64_t since_ns) noexce
   // kill() finds a process that exited and was not reaped yet (a zombie),
   // and one that took the pid over since.
   const auto stat = read_proc_stat(holder.pid);
-  return stat && (stat->state == 'Z' || stat->state == 'X' || started_after(holder.pid, since_ns));
+  if (!stat) return std::nullopt;
+  if (stat->state == 'Z' || stat->state == 'X') return !has_running_thread(holder.pid);
+  return started_after(holder.pid, since_ns);
+}
+
+bool claim_owner_gone(const SegmentDescriptor& d, std::uint64_t owner, std::chrono::nanoseconds stale_after) noexcept {
+  auto& desc = const_cast<SegmentDescriptor&>(d);  // atomic_ref needs non-const; loads only
+  for (std::size_t i = 0; i < max_publishers; ++i) {
+    if (shared(desc.publishers[i]).load(std::memory_order_acquire) != owner) continue;
+    // Its slot's last beat is a moment it was known alive: a process that
+    // started after it is not the owner but a pid reused.
+    const auto beat = shared(desc.publisher_beats[i]).load(std::memory_order_relaxed);
+    if (const auto exited = has_exited(ProcessTag::unpack(owner), beat)) return *exited;
+    return is_stale(beat, stale_after);  // another pid namespace: its heartbeat tells
+  }
+  return true;  // no slot holds it: that publisher detached, or was reclaimed as dead
 }
 
 std::string describe(ProcessTag holder) {

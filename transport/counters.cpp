@@ -60,7 +60,6 @@ CountersSegment::CountersSegment() : name_(counters_segment_name(static_cast<std
   shared(header->magic).store(counters_magic, std::memory_order_release);
 }
 
-CountersSegment::~CountersSegment() { bip::shared_memory_object::remove(name_.c_str()); }
 
 std::shared_ptr<CountersSegment> CountersSegment::of_this_process() {
   static std::mutex mutex;
@@ -71,7 +70,16 @@ std::shared_ptr<CountersSegment> CountersSegment::of_this_process() {
   // counters go to a segment named after its own pid.
   auto segment = current_pid == ::getpid() ? current.lock() : nullptr;
   if (!segment) {
-    segment = std::make_shared<CountersSegment>();
+    // Destroyed under the same lock: the last Context of one thread must
+    // not remove (by name) the segment another thread's new Context has
+    // just made.
+    segment = std::shared_ptr<CountersSegment>(new CountersSegment, [](CountersSegment* s) {
+      std::lock_guard destroying(mutex);
+      // Another thread's new Context may have made a segment of the same
+      // name since our count reached zero: that one stays.
+      if (current.expired()) bip::shared_memory_object::remove(s->name_.c_str());
+      delete s;
+    });
     current = segment;
     current_pid = ::getpid();
   }

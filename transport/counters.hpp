@@ -98,8 +98,6 @@ class CountersSegment {
   // The process's segment: created (replacing a stale one left by a dead
   // process with our pid) by the first Context, removed after the last.
   static std::shared_ptr<CountersSegment> of_this_process();
-  CountersSegment();   // creates sluice-counters-<pid> (replacing a stale one)
-  ~CountersSegment();  // removes it
   CountersSegment(const CountersSegment&) = delete;
   CountersSegment& operator=(const CountersSegment&) = delete;
 
@@ -110,6 +108,7 @@ class CountersSegment {
   const std::string& name() const noexcept { return name_; }
 
  private:
+  CountersSegment();  // creates sluice-counters-<pid> (replacing a stale one)
   CounterBlock* blocks() const noexcept;
   std::string name_;
   boost::interprocess::mapped_region region_;

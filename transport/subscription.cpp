@@ -202,12 +202,13 @@ std::expected<std::size_t, Error> Subscription::when_idle_slow() noexcept {
   if (mpsc && (!spinning || idle_polls_ % stale_check_every == 0)) {
     const auto timeout_ns = static_cast<std::uint64_t>(
         std::chrono::nanoseconds(options.stale_claim_timeout).count());
-    // A claim's owner is a process tag (Publication): skipped once that
-    // process exited, or after the timeout alone where we cannot tell.
-    constexpr queue::MpscRing::ClaimerGone exited = [](std::uint64_t owner, std::uint64_t since) noexcept {
-      return shm::has_exited(shm::ProcessTag::unpack(owner), since).value_or(true);
+    // A claim's owner is its publisher's process tag (Publication): a
+    // stuck claim is skipped once that publisher is gone, never while it
+    // lives (it may only be stopped; see queue/mpsc_ring.hpp).
+    const auto gone = [&](std::uint64_t owner) {
+      return shm::claim_owner_gone(descriptor, owner, options.publisher_timeout);
     };
-    if (mpsc->unblock_stale_claim(shm::monotonic_ns(), timeout_ns, exited)) counters_.add(Counter::stale_claims);
+    if (mpsc->unblock_stale_claim(shm::monotonic_ns(), timeout_ns, gone)) counters_.add(Counter::stale_claims);
   }
   const auto has_data = [&] { return std::visit([](auto& ring) { return ring.has_data(); }, ring_); };
   // A poll also comes back empty while a streaming reader waits for its

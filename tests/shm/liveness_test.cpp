@@ -4,6 +4,7 @@
 // holders' tags are real: this process, a reaped or a sleeping child, or a
 // foreign namespace's pid.
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "shm/liveness.hpp"
@@ -199,6 +201,54 @@ TEST_F(LivenessTest, SilentHoldersPidNowNamingAProcessStartedAfterItsLastBeatIsT
   d.publishers[5] = reused.tag().pack();
   ASSERT_TRUE(attach_publisher(d, false, stale_after));
   EXPECT_EQ(d.publishers[5], 0u);
+}
+
+// The owner an mpsc claim recorded: gone once no slot holds it, or its
+// process exited, or its pid names a process started after its last beat
+// (the pid reused before the consumer ever looked).
+TEST_F(LivenessTest, ClaimOwnerIsGoneOnceItsSlotIsFreeItsProcessExitedOrItsPidWasReused) {
+  const Sleeper owner;
+  hold(3, owner.tag());
+  EXPECT_FALSE(claim_owner_gone(d, owner.tag().pack(), stale_after)) << "alive and holding its slot";
+  d.publisher_beats[3] = monotonic_ns() - 2'000'000'000ull;
+  EXPECT_TRUE(claim_owner_gone(d, owner.tag().pack(), stale_after)) << "its pid names a younger process";
+  d.publishers[3] = 0;
+  EXPECT_TRUE(claim_owner_gone(d, owner.tag().pack(), stale_after)) << "detached";
+  hold(4, dead());
+  EXPECT_TRUE(claim_owner_gone(d, d.publishers[4], stale_after));
+  hold(5, foreign(999'999));
+  EXPECT_FALSE(claim_owner_gone(d, d.publishers[5], stale_after)) << "another namespace, beating";
+  hold(5, foreign(999'999), false);
+  EXPECT_TRUE(claim_owner_gone(d, d.publishers[5], stale_after));
+}
+
+// /proc/PID/stat shows the thread-group leader: a process whose main thread
+// exited (pthread_exit) reads as a zombie while its other threads run.
+TEST_F(LivenessTest, ProcessWhoseMainThreadExitedHasNotExitedUntilItsLastThreadHas) {
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::alarm(30);
+    std::thread([fd = ready[1]] {
+      std::this_thread::sleep_for(50ms);  // the main thread has exited by now
+      (void)!::write(fd, "x", 1);
+      for (;;) ::pause();
+    }).detach();
+    ::syscall(SYS_exit, 0);  // this thread only, as pthread_exit (which would unwind into gtest)
+  }
+  char c;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  const auto tag = ProcessTag::of_pid(static_cast<std::uint32_t>(child));
+  EXPECT_EQ(has_exited(tag, 0), std::optional<bool>(false));
+  ::kill(child, SIGKILL);
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0);
+  EXPECT_EQ(has_exited(tag, 0), std::optional<bool>(true)) << "a zombie, not reaped yet";
+  ::waitpid(child, nullptr, 0);
+  EXPECT_EQ(has_exited(tag, 0), std::optional<bool>(true));
 }
 
 TEST_F(LivenessTest, LastPublisherToLeaveClosesTheChannelWithItsSession) {

@@ -1,9 +1,11 @@
 // The user API within one process: what a caller sees for each outcome.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/interprocess/shared_memory_object.hpp>
 #include <cstring>
 #include <list>
@@ -201,6 +203,25 @@ TEST_F(ApiTest, RefusedForWantOfCountersLeavesTheChannelFree) {
   EXPECT_NO_THROW((void)ctx.subscription(uri()));  // and the subscriber slot
   taken.clear();
   Context::remove_channel(fillers);
+}
+
+// Contexts coming and going on two threads: the last one's end never
+// removes the segment another thread's new one has just made.
+// (No fixture: its Context would keep the segment alive throughout.)
+TEST(ContextCounters, ContextsOnTwoThreadsNeverRemoveEachOthersCountersSegment) {
+  const std::string path = "/dev/shm/" + counters_segment_name(static_cast<std::uint64_t>(::getpid()));
+  std::atomic<int> missing{0};
+  auto churn = [&] {
+    for (int i = 0; i < 2000; ++i) {
+      Context c;
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0) ++missing;
+    }
+  };
+  std::thread other(churn);
+  churn();
+  other.join();
+  EXPECT_EQ(missing.load(), 0);
 }
 
 TEST_F(ApiTest, RestartedPublisherGetsANewSessionAndIsTrackedAfresh) {
@@ -448,6 +469,7 @@ TEST_F(ApiTest, MpscClaimOfAProducerThatExitedIsSkippedAfterTheTimeout) {
   auto sub = fast.subscription(uri("kind=mpsc"));
   const pid_t producer = ::fork();
   if (producer == 0) {
+    ::alarm(30);
     Context ctx;
     auto pub = ctx.publication(uri("kind=mpsc"));
     auto stuck = pub.try_claim(8);
