@@ -84,7 +84,7 @@ std::size_t MpscRing::stale_claim_extent(std::uint64_t head, std::uint64_t tail)
       recorded <= align_frame(geometry_.max_frame_bytes) && recorded <= limit)
     return static_cast<std::size_t>(recorded);
   // Died before recording: its bytes are still zero up to the next claim,
-  // which shows a length or an extent.
+  // which shows a length, an extent or an owner.
   std::size_t extent = frame_alignment;
   while (extent < limit && load_length_acquire(frame + extent) == 0 &&
          extent_word(frame + extent).load(std::memory_order_relaxed) == 0 &&

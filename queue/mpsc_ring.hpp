@@ -12,7 +12,7 @@
 //    ring turns out to be full, and would claim space that is still unread.
 //  - Right after winning, the producer records its frame's extent in the
 //    header's seq word (the real seq overwrites it at commit): that is how
-//    the consumer can skip a claim whose producer died.
+//    the consumer can skip a claim whose producer died (see below).
 //  - The consumer reads frames from head in position order, hands each to
 //    the handler in place, then zeroes what it consumed (restoring the
 //    invariant for the next lap) and publishes head in batches
@@ -31,8 +31,9 @@
 //    next non-zero length, extent or owner word (or tail) marks its end; that
 //    end must hold still for the whole timeout (a live producer behind it
 //    records its extent nanoseconds after its CAS).
-//  - Right after the extent, the producer records its owner tag (an opaque
-//    word its user chose, e.g. a process id) in the timestamp word. A claim
+//  - With the extent (just before it), the producer records its owner tag
+//    (an opaque word its user chose, e.g. a process id) in the timestamp
+//    word. A claim
 //    whose owner is alive is never skipped, however long it is stuck: a
 //    producer that was only stopped would, once resumed, write its frame
 //    into space handed out again (the consumer read the padding, zeroed it
