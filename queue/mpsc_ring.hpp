@@ -33,13 +33,12 @@
 //    records its extent nanoseconds after its CAS).
 //  - With the extent (just before it), the producer records its owner tag
 //    (an opaque word its user chose, e.g. a process id) in the timestamp
-//    word. A claim
-//    whose owner is alive is never skipped, however long it is stuck: a
-//    producer that was only stopped would, once resumed, write its frame
-//    into space handed out again (the consumer read the padding, zeroed it
-//    and released it), and a later reader would take its length for
-//    someone else's frame. The consumer waits for such a producer, as it
-//    must for any frame it has to deliver in position order.
+//    word. A claim whose owner is alive is never skipped, however long it
+//    is stuck: a producer that was only stopped would, once resumed, write
+//    its frame into space handed out again (the consumer read the padding,
+//    zeroed it and released it), and a later reader would take its length
+//    for someone else's frame. The consumer waits for such a producer, as
+//    it must for any frame it has to deliver in position order.
 // Ordering edges:
 //  R1/A1  frame contents before length (queue/frame.hpp).
 //  R2/A2  consumer: zeroing and reading done before head moves; producers

@@ -91,13 +91,10 @@ std::optional<ProcStat> read_proc_stat(std::uint32_t pid) noexcept {
   return read_stat_file(path);
 }
 
-// Whether the process that has `pid` now started after `beat_ns`
+// Whether the process `stat` describes started after `beat_ns`
 // (CLOCK_MONOTONIC). Then it is not the holder that stamped that beat: the
 // holder died and the kernel handed its pid out again (pid_max wrapped).
-// False when /proc does not tell.
-bool started_after(std::uint32_t pid, std::uint64_t beat_ns) noexcept {
-  const auto stat = read_proc_stat(pid);
-  if (!stat) return false;
+bool started_after(const ProcStat& stat, std::uint64_t beat_ns) noexcept {
   // starttime is CLOCK_BOOTTIME, which also runs while the machine is
   // suspended; the time suspended so far bounds how far it ran ahead of
   // CLOCK_MONOTONIC at the start. Truncation to ticks only moves it earlier.
@@ -105,7 +102,12 @@ bool started_after(std::uint32_t pid, std::uint64_t beat_ns) noexcept {
   const std::uint64_t mono_ns = monotonic_ns();
   const std::uint64_t suspended_ns = boot_ns > mono_ns ? boot_ns - mono_ns : 0;
   constexpr std::uint64_t margin_ns = 1'000'000;  // our two clock reads apart
-  return stat->start_ns > beat_ns + suspended_ns + margin_ns;
+  return stat.start_ns > beat_ns + suspended_ns + margin_ns;
+}
+// The same for the process that has `pid` now; false when /proc does not tell.
+bool started_after(std::uint32_t pid, std::uint64_t beat_ns) noexcept {
+  const auto stat = read_proc_stat(pid);
+  return stat && started_after(*stat, beat_ns);
 }
 
 // The process holding a slot word and what this process can tell of it;
@@ -227,7 +229,7 @@ std::optional<bool> has_exited(ProcessTag holder, std::uint64_t since_ns) noexce
   const auto stat = read_proc_stat(holder.pid);
   if (!stat) return std::nullopt;
   if (stat->state == 'Z' || stat->state == 'X') return !has_running_thread(holder.pid);
-  return started_after(holder.pid, since_ns);
+  return started_after(*stat, since_ns);
 }
 
 bool claim_owner_gone(const SegmentDescriptor& d, std::uint64_t owner, std::chrono::nanoseconds stale_after) noexcept {

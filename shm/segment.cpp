@@ -87,7 +87,7 @@ class Backing {
   // /dev/shm or disk is an error here rather than a SIGBUS when a page is
   // first touched. New bytes read as zero.
   void allocate(std::size_t bytes) {
-    int fd = file_ ? ::open(name_.c_str(), O_RDWR | O_CLOEXEC) : shm_.get_mapping_handle().handle;
+    const int fd = file_ ? ::open(name_.c_str(), O_RDWR | O_CLOEXEC) : shm_.get_mapping_handle().handle;
     const int err = fd < 0 ? errno : ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
     if (file_ && fd >= 0) ::close(fd);
     if (err != 0)
