@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "queue/broadcast_ring.hpp"
@@ -33,19 +34,45 @@ class ContextState;
 
 class Publication {
  public:
-  // A reserved frame: fill payload(), then commit() or abort() it exactly once.
+  // A reserved frame: fill payload(), then commit() it. A claim that goes
+  // out of scope uncommitted (an exception between claim and commit, an
+  // early return) is aborted: on an mpsc channel a claim left open holds
+  // every frame behind it while its publisher lives. Move-only; it must not
+  // outlive its Publication.
   class Claim {
    public:
+    Claim(Claim&& other) noexcept
+        : owner_(std::exchange(other.owner_, nullptr)), claim_(other.claim_), end_(other.end_) {}
+    Claim& operator=(Claim&& other) noexcept {
+      if (this != &other) {
+        abort();
+        owner_ = std::exchange(other.owner_, nullptr);
+        claim_ = other.claim_;
+        end_ = other.end_;
+      }
+      return *this;
+    }
+    ~Claim() { abort(); }
+
     std::span<std::byte> payload() const noexcept { return claim_.payload(); }
-    // Publishes the frame; returns its position.
-    std::uint64_t commit() noexcept { return owner_->commit(claim_); }
-    void abort() noexcept { owner_->abort(claim_); }
+    // Publishes the frame; returns the stream position after it. Once
+    // committed or aborted, later calls do nothing (commit returns the
+    // same position, or 0 after an abort).
+    std::uint64_t commit() noexcept {
+      if (owner_ != nullptr) end_ = std::exchange(owner_, nullptr)->commit(claim_);
+      return end_;
+    }
+    // Gives the frame back unpublished (the subscriber never sees it).
+    void abort() noexcept {
+      if (owner_ != nullptr) std::exchange(owner_, nullptr)->abort(claim_);
+    }
 
    private:
     friend class Publication;
     Claim(Publication* owner, queue::Claim claim) noexcept : owner_(owner), claim_(claim) {}
-    Publication* owner_;
+    Publication* owner_;  // null once committed or aborted
     queue::Claim claim_;
+    std::uint64_t end_ = 0;
   };
 
   Publication(std::shared_ptr<detail::ContextState> context, const Uri& uri, std::string uri_text);

@@ -11,7 +11,10 @@
 #include <list>
 #include <numeric>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "shm/liveness.hpp"
 #include "shm/segment.hpp"
@@ -89,6 +92,51 @@ TEST_F(ApiTest, AbortedClaimIsNeverDelivered) {
   std::vector<std::uint64_t> seqs;
   ASSERT_TRUE(sub.poll([&](const Message& m) { seqs.push_back(m.seq()); }, 10));
   EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1}));
+}
+
+// A claim dropped uncommitted (an exception between claim and commit) is
+// aborted: on an mpsc channel the frames behind it flow at once, with no
+// stale-claim timeout, and the claim itself is never delivered.
+TEST_F(ApiTest, ClaimLeftUncommittedIsAbortedWhenItGoesOutOfScope) {
+  Context patient(ContextOptions{.stale_claim_timeout = std::chrono::hours(1)});
+  auto sub = patient.subscription(uri("kind=mpsc"));
+  auto first = patient.publication(uri("kind=mpsc"));
+  auto second = patient.publication(uri("kind=mpsc"));
+  try {
+    auto claim = first.try_claim(8);
+    ASSERT_TRUE(claim);
+    ASSERT_TRUE(second.offer(bytes(4)));
+    throw std::runtime_error("filling the claim failed");
+  } catch (const std::runtime_error&) {
+  }
+  std::vector<std::uint32_t> sessions;
+  for (int i = 0; i < 1000 && sessions.empty(); ++i)
+    ASSERT_TRUE(sub.poll([&](const Message& m) { sessions.push_back(m.session_id()); }, 10));
+  EXPECT_EQ(sessions, (std::vector<std::uint32_t>{second.session_id()}));
+  EXPECT_EQ(sub.counters().get(Counter::stale_claims), 0u);
+}
+
+TEST_F(ApiTest, ClaimIsCommittedOrAbortedOnceAndMovesWithItsFrame) {
+  auto pub = ctx.publication(uri());
+  auto sub = ctx.subscription(uri());
+  auto claim = pub.try_claim(4);
+  ASSERT_TRUE(claim);
+  Publication::Claim moved = std::move(*claim);
+  std::memcpy(moved.payload().data(), "once", 4);
+  const auto end = moved.commit();
+  EXPECT_EQ(moved.commit(), end) << "a second commit published again";
+  moved.abort();  // after the commit: nothing to give back
+  claim->commit();  // moved from: nothing to publish
+  auto dropped = pub.try_claim(4);
+  ASSERT_TRUE(dropped);
+  dropped->abort();
+  EXPECT_EQ(dropped->commit(), 0u) << "an aborted claim was published";
+  std::vector<std::string> got;
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(sub.poll([&](const Message& m) {
+      got.emplace_back(reinterpret_cast<const char*>(m.payload().data()), m.payload().size());
+    }, 10));
+  EXPECT_EQ(got, (std::vector<std::string>{"once"}));
 }
 
 TEST_F(ApiTest, FullRingReportsBackPressureAndCountsIt) {
