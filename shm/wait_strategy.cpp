@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <climits>
 
 namespace sluice::shm {
@@ -69,10 +71,35 @@ void WakeNotifier::wake_parked() noexcept {
   // sees the commit made before it; if the reader's comes first, we see
   // parked > 0 and wake it. (A plain load would need a seq_cst fence, which
   // ThreadSanitizer does not model.)
-  if (shared(descriptor_.parked_readers).fetch_add(0, std::memory_order_acq_rel) == 0) return;
+  const std::uint32_t parked = shared(descriptor_.parked_readers).fetch_add(0, std::memory_order_acq_rel);
+  if (parked == 0) return;
   // R4: the commit before the bump. Pairs with A4.
   shared(descriptor_.wake_word).fetch_add(1, std::memory_order_release);
-  futex(&descriptor_.wake_word, FUTEX_WAKE, INT_MAX, nullptr);
+  const long woken = futex(&descriptor_.wake_word, FUTEX_WAKE, INT_MAX, nullptr);
+  judge_count(parked, woken > 0 ? static_cast<std::uint32_t>(woken) : 0);
+}
+
+void WakeNotifier::judge_count(std::uint32_t parked, std::uint32_t woken) noexcept {
+  using Clock = std::chrono::steady_clock;
+  if (woken >= parked) {
+    short_since_ = {};
+    return;
+  }
+  const std::uint32_t shortfall = parked - woken;
+  const auto now = Clock::now();
+  if (short_since_ == Clock::time_point{}) {
+    short_since_ = now;
+    least_shortfall_ = shortfall;
+    return;
+  }
+  least_shortfall_ = std::min(least_shortfall_, shortfall);
+  if (now - short_since_ < stale_parking_after) return;
+  // Never below 0 (leave_parking() does the same).
+  auto count = shared(descriptor_.parked_readers);
+  std::uint32_t n = count.load(std::memory_order_relaxed);
+  while (!count.compare_exchange_weak(n, n - std::min(n, least_shortfall_), std::memory_order_relaxed)) {
+  }
+  short_since_ = {};
 }
 
 }  // namespace sluice::shm

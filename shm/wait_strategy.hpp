@@ -59,13 +59,23 @@ class IdleWaiter {
 
 // Call on taking a channel's only reader slot (spsc/mpsc): a reader killed
 // while parked left its count behind, and the writer would pay a
-// FUTEX_WAKE per commit for good. (A broadcast channel's readers hold no
-// slot: a count left there stays until the segment is re-created.)
+// FUTEX_WAKE per commit until it noticed (see WakeNotifier).
 void forget_parked_readers(SegmentDescriptor& descriptor) noexcept;
 
 // Writer side: wakes parked readers after a commit, if any can exist.
+// A reader killed while parked leaves its count behind (a broadcast
+// channel's readers hold no slot that would tell), and every commit would
+// pay a FUTEX_WAKE. So the writer compares the count with the readers each
+// wake finds waiting: when every wake for stale_parking_after found fewer,
+// it takes the smallest shortfall off the count. A live reader is counted
+// but not waiting only for microseconds (between its announcement and its
+// futex wait, or its timeout and leaving); one stopped in between finds
+// the wake word moved when it resumes and does not sleep. A count taken
+// too low costs at most one reader's bounded sleep, never a frame.
 class WakeNotifier {
  public:
+  static constexpr std::chrono::milliseconds stale_parking_after{100};
+
   explicit WakeNotifier(SegmentDescriptor& descriptor) noexcept : descriptor_(descriptor) {}
   void after_commit() noexcept {
     // Relaxed: this flag flips once, when the first blocking reader attaches;
@@ -75,7 +85,13 @@ class WakeNotifier {
 
  private:
   void wake_parked() noexcept;
+  // A wake found `woken` of the `parked` readers counted.
+  void judge_count(std::uint32_t parked, std::uint32_t woken) noexcept;
   SegmentDescriptor& descriptor_;
+  // Since when every wake found fewer readers than counted (epoch: the
+  // last one found them all), and the smallest shortfall since then.
+  std::chrono::steady_clock::time_point short_since_{};
+  std::uint32_t least_shortfall_ = 0;
 };
 
 }  // namespace sluice::shm

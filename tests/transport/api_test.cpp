@@ -478,36 +478,73 @@ TEST_F(ApiTest, MpscPublisherBeyondTheLimitIsRefusedWithTheLimit) {
   EXPECT_NO_THROW((void)ctx.publication(uri("kind=mpsc")));
 }
 
-// A blocking reader killed while parked leaves its count in the segment;
-// the next subscriber clears it, or every commit would pay a FUTEX_WAKE.
-TEST_F(ApiTest, CountOfAReaderKilledWhileParkedIsClearedByTheNextSubscriber) {
+// Forks a blocking reader of `channel`, waits until it is parked, kills it
+// and returns the channel's segment, whose descriptor keeps its count.
+std::optional<shm::Segment> kill_a_parked_reader(const std::string& channel, const std::string& segment_name) {
   const pid_t reader = ::fork();
   if (reader == 0) {
     ::alarm(30);
     Context c;
-    auto sub = c.subscription(uri("wait=block"));
+    auto sub = c.subscription(channel);
     for (;;) (void)sub.poll([](const Message&) {}, 10);
   }
-  ASSERT_GT(reader, 0);
   std::optional<shm::Segment> seg;
+  if (reader < 0) return seg;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!seg && std::chrono::steady_clock::now() < deadline) {
     try {
-      seg.emplace(shm::Segment::open_existing("sluice-" + name, false, std::chrono::milliseconds(100)));
+      seg.emplace(shm::Segment::open_existing(segment_name, false, std::chrono::milliseconds(100)));
     } catch (const shm::SegmentError&) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
-  ASSERT_TRUE(seg);
-  auto parked = [&] { return shm::shared(seg->descriptor().parked_readers).load(); };
-  while (parked() == 0 && std::chrono::steady_clock::now() < deadline)
+  while (seg && shm::shared(seg->descriptor().parked_readers).load() == 0 &&
+         std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  ASSERT_EQ(parked(), 1u);
   ::kill(reader, SIGKILL);
   ::waitpid(reader, nullptr, 0);
   boost::interprocess::shared_memory_object::remove(counters_segment_name(static_cast<std::uint64_t>(reader)).c_str());
+  return seg;
+}
+
+// A blocking reader killed while parked leaves its count in the segment;
+// the next subscriber clears it, or every commit would pay a FUTEX_WAKE.
+TEST_F(ApiTest, CountOfAReaderKilledWhileParkedIsClearedByTheNextSubscriber) {
+  auto seg = kill_a_parked_reader(uri("wait=block"), "sluice-" + name);
+  ASSERT_TRUE(seg);
+  auto parked = [&] { return shm::shared(seg->descriptor().parked_readers).load(); };
+  ASSERT_EQ(parked(), 1u);
   auto sub = ctx.subscription(uri("wait=block"));  // the dead reader's slot
   EXPECT_EQ(parked(), 0u);
+}
+
+// Broadcast readers hold no slot: the publisher's wakes, finding nobody
+// parked for a while, take the dead reader's count off; and a live
+// blocking reader is still woken afterwards.
+TEST_F(ApiTest, CountOfABroadcastReaderKilledWhileParkedIsClearedByThePublisher) {
+  auto seg = kill_a_parked_reader(uri("kind=broadcast&wait=block"), "sluice-" + name);
+  ASSERT_TRUE(seg);
+  auto parked = [&] { return shm::shared(seg->descriptor().parked_readers).load(); };
+  ASSERT_EQ(parked(), 1u);
+  auto pub = ctx.publication(uri("kind=broadcast"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (parked() != 0 && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(pub.offer(bytes(8)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(parked(), 0u);
+  auto sub = ctx.subscription(uri("kind=broadcast&wait=block"));
+  std::atomic<bool> got{false};
+  std::thread reader([&] {
+    while (!got && std::chrono::steady_clock::now() < deadline)
+      ASSERT_TRUE(sub.poll([&](const Message&) { got = true; }, 10));
+  });
+  while (parked() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(parked(), 1u);
+  ASSERT_TRUE(pub.offer(bytes(8)));
+  reader.join();
+  EXPECT_TRUE(got);
 }
 
 // A producer process that exits between claim and commit: its claim is
