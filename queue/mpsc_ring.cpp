@@ -38,9 +38,18 @@ std::expected<Claim, RingError> MpscRing::try_claim(std::size_t payload_bytes) n
     // (free on x86): the producer that cached head acquired it from the
     // consumer (A2), and this one must inherit that edge, or its writes
     // race the consumer's zeroing below head (TSan saw it).
+    // A head past our tail: our tail is older than it (others claimed and
+    // were read since), or a head word was written over, which would read
+    // as room over unread frames, or as full for good. Head is never past
+    // a tail loaded after it.
     std::uint64_t head = head_cache.load(std::memory_order_acquire);
-    if (end - head > capacity) {
+    if (end - head > capacity || static_cast<std::int64_t>(head - tail) > 0) {
       head = consumer_position();  // A2: pairs with R2 in RingConsumer::release()
+      if (static_cast<std::int64_t>(head - tail) > 0) {
+        tail = tail_word.load(std::memory_order_acquire);
+        if (static_cast<std::int64_t>(head - tail) > 0) return std::unexpected(RingError::Corrupt);
+        continue;
+      }
       if (end - head > capacity) return std::unexpected(RingError::BackPressured);
       head_cache.store(head, std::memory_order_release);
     }

@@ -25,14 +25,18 @@ std::uint64_t SpscRing::consumer_position() const noexcept {
       .load(std::memory_order_acquire);
 }
 
-bool SpscRing::has_room(std::uint64_t end_position) noexcept {
-  if (end_position - cached_head_ <= geometry_.capacity_bytes) return true;
+std::optional<RingError> SpscRing::room_for(std::uint64_t end_position) noexcept {
+  if (end_position - cached_head_ <= geometry_.capacity_bytes) return std::nullopt;
   // A2: pairs with R2 in poll(): space below head is no longer being read.
   // After a restart the published head trails the lap start we skipped to
   // until the consumer releases past it: only ever move forward.
   const std::uint64_t head = consumer_position();
+  // The consumer never releases what was not written: a head past our
+  // tail was written over (read as full, it would back-pressure for good).
+  if (static_cast<std::int64_t>(head - tail_) > 0) return RingError::Corrupt;
   if (static_cast<std::int64_t>(head - cached_head_) > 0) cached_head_ = head;
-  return end_position - cached_head_ <= geometry_.capacity_bytes;
+  if (end_position - cached_head_ <= geometry_.capacity_bytes) return std::nullopt;
+  return RingError::BackPressured;
 }
 
 void SpscRing::restart_lap_if_drained(std::size_t frame_bytes) noexcept {
@@ -81,7 +85,7 @@ std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) n
   }
   const std::size_t to_end = geometry_.capacity_bytes - ((tail_ + padding) & mask_);
   if (frame_bytes > to_end) padding += to_end;
-  if (!has_room(tail_ + padding + frame_bytes)) return std::unexpected(RingError::BackPressured);
+  if (const auto refused = room_for(tail_ + padding + frame_bytes)) return std::unexpected(*refused);
   if (passes_wait_word) consumer_wait_word_.reset();
   if (padding != 0) {
     // Padding is a frame like any other to the restart rule: the ring is

@@ -111,7 +111,8 @@ class SpscRing {
   std::byte* at(std::uint64_t position) const noexcept {
     return data_ + (position & mask_);
   }
-  bool has_room(std::uint64_t end_position) noexcept;
+  // Why a frame ending at `end_position` cannot be written now, if it cannot.
+  std::optional<RingError> room_for(std::uint64_t end_position) noexcept;
   void restart_lap_if_drained(std::size_t frame_bytes) noexcept;
 
   std::span<std::byte> region_;

@@ -193,6 +193,27 @@ TEST_F(MpscRingTest, TailInSharedMemoryThatIsNoFrameBoundaryIsCorrupt) {
   EXPECT_EQ(ring.producer_position(), small.capacity_bytes - 8) << "trailer written over";
 }
 
+// A head past the tail can only have been written over: read as room, the
+// producers would write over unread frames, or as full for good. Head is
+// read when the cached one says full.
+TEST_F(MpscRingTest, HeadPastTheTailIsCorrupt) {
+  while (auto claim = ring.try_claim(32)) ring.commit(*claim, FrameFields{.seq = 1});
+  trailer_counter(region, small.capacity_bytes, TrailerSlot::Head).store(ring.producer_position() + 64);
+  auto claim = ring.try_claim(32);
+  ASSERT_FALSE(claim);
+  EXPECT_EQ(claim.error(), RingError::Corrupt);
+}
+
+// The head the producers cache is a hint: one past the tail is not
+// trusted (the consumer's own head decides), so a full ring stays full.
+TEST_F(MpscRingTest, CachedHeadPastTheTailIsNotTrusted) {
+  while (auto claim = ring.try_claim(32)) ring.commit(*claim, FrameFields{.seq = 1});
+  trailer_counter(region, small.capacity_bytes, TrailerSlot::HeadCache).store(ring.producer_position() + 64);
+  auto claim = ring.try_claim(32);
+  ASSERT_FALSE(claim) << "wrote over unread frames";
+  EXPECT_EQ(claim.error(), RingError::BackPressured);
+}
+
 TEST(MpscRingConcurrentTest, ThreeProducersEachKeepTheirOwnOrder) {
   constexpr RingGeometry g{.capacity_bytes = 64 * 1024, .max_frame_bytes = 1024};
   std::vector<std::byte> region(ring_required_bytes(g.capacity_bytes));

@@ -407,6 +407,19 @@ TEST(SpscRingAttachTest, TailInSharedMemoryThatIsNoFrameBoundaryIsCorrupt) {
   EXPECT_EQ(ring.producer_position(), small.capacity_bytes - 8) << "trailer written over";
 }
 
+// A head past the tail can only have been written over: the producer
+// says so instead of reading the ring as full for good (head is read when
+// the cached one says full).
+TEST(SpscRingAttachTest, HeadPastTheTailIsCorrupt) {
+  std::vector<std::byte> region(ring_required_bytes(small.capacity_bytes));
+  SpscRing ring(region, small);
+  while (auto claim = ring.try_claim(32)) ring.commit(*claim, FrameFields{.seq = 1});
+  trailer_counter(region, small.capacity_bytes, TrailerSlot::Head).store(ring.producer_position() + 64);
+  auto claim = ring.try_claim(32);
+  ASSERT_FALSE(claim);
+  EXPECT_EQ(claim.error(), RingError::Corrupt);
+}
+
 TEST_F(SpscRingTest, ConsumerAttachedBeforeTheRestartFindsTheNewLap) {
   offer_seq(1, 64);
   EXPECT_EQ(drain().size(), 1u);
