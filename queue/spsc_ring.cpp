@@ -98,6 +98,11 @@ std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) n
                     tail_ == restart_position_ ? flags_value(FrameFlags::LapRestart) : 0);
     last_frame_ = tail_;
     tail_ += padding;
+    // R3 for the padding, published now: if the claim is aborted and this
+    // producer goes, the consumer reads past the padding, and the next
+    // producer must attach after it, not behind head (once a lap).
+    trailer_counter(region_, geometry_.capacity_bytes, TrailerSlot::Tail)
+        .store(tail_, std::memory_order_release);
   }
   return Claim{at(tail_), tail_, payload_bytes};
 }

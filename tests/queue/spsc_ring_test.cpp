@@ -420,6 +420,30 @@ TEST(SpscRingAttachTest, HeadPastTheTailIsCorrupt) {
   EXPECT_EQ(claim.error(), RingError::Corrupt);
 }
 
+// Padding is published with the claim that needed it. A producer that
+// aborted that claim and went away leaves the consumer past the padding:
+// the next producer attaches there (not behind head, where its frames
+// would never be read, nor refused as Corrupt).
+TEST_F(SpscRingTest, ProducerAfterAnAbortedPaddedClaimAttachesPastThePadding) {
+  std::uint64_t seq = 0;
+  {
+    SpscRing first(region, small);
+    while (first.producer_position() + frame_bytes_for(64) <= small.capacity_bytes - frame_bytes_for(32))
+      ASSERT_TRUE(first.offer(std::vector<std::byte>(64), FrameFields{.seq = ++seq}));
+    ASSERT_EQ(drain(3).size(), 3u);  // room for the next lap's first frame
+    auto claim = first.try_claim(64);  // does not fit before the end: padding first
+    ASSERT_TRUE(claim);
+    first.abort(*claim);
+  }
+  EXPECT_EQ(drain_count(seq - 3).size(), seq - 3);
+  EXPECT_TRUE(drain_count(1).empty());  // reads past the padding
+  ring.release_consumed();
+  ASSERT_EQ(ring.consumer_position(), small.capacity_bytes);
+  SpscRing next(region, small);
+  ASSERT_TRUE(next.offer(std::vector<std::byte>(8), FrameFields{.seq = 100}));
+  EXPECT_EQ(drain_count(1), (std::vector<std::uint64_t>{100}));
+}
+
 TEST_F(SpscRingTest, ConsumerAttachedBeforeTheRestartFindsTheNewLap) {
   offer_seq(1, 64);
   EXPECT_EQ(drain().size(), 1u);
