@@ -10,6 +10,7 @@ std::string_view to_string(Error e) noexcept {
     case Error::Closed: return "closed";
     case Error::TooLarge: return "message too large";
     case Error::Corrupt: return "channel corrupt";
+    case Error::ClaimOpen: return "a claim is open";
   }
   return "unknown error";
 }

@@ -18,6 +18,7 @@ enum class Error : std::uint8_t {
                   // publisher_timeout)
   TooLarge,       // message above max_message: split it or raise max_message
   Corrupt,        // the shared ring failed validation: close and re-create the channel
+  ClaimOpen,      // this publication has a claim open: commit or drop it first
 };
 std::string_view to_string(Error e) noexcept;
 

@@ -83,6 +83,7 @@ Publication::Publication(Publication&& other) noexcept
       self_tag_(other.self_tag_),
       stream_id_(other.stream_id_),
       next_seq_(other.next_seq_),
+      claim_open_(other.claim_open_),
       max_payload_bytes_(other.max_payload_bytes_),
       max_message_bytes_(other.max_message_bytes_),
       single_frame_bytes_(other.single_frame_bytes_) {
@@ -114,6 +115,7 @@ std::expected<std::uint64_t, Error> Publication::offer_frame(std::span<const std
 
 std::expected<std::uint64_t, Error> Publication::offer(std::span<const std::byte> message) noexcept {
   if (!holds_slot()) [[unlikely]] return std::unexpected(Error::Closed);
+  if (claim_open_) [[unlikely]] return std::unexpected(Error::ClaimOpen);
   if (message.size() <= single_frame_bytes_) {
     auto r = offer_frame(message, queue::unfragmented_flags);
     if (r) counters_.add(Counter::messages_sent);
@@ -144,13 +146,16 @@ std::expected<std::uint64_t, Error> Publication::offer_fragmented(
 
 std::expected<Publication::Claim, Error> Publication::try_claim(std::size_t payload_bytes) noexcept {
   if (!holds_slot()) [[unlikely]] return std::unexpected(Error::Closed);
+  if (claim_open_) return std::unexpected(Error::ClaimOpen);
   if (payload_bytes > max_message_bytes_) return std::unexpected(Error::TooLarge);
   auto claim = std::visit([&](auto& ring) { return ring.try_claim(payload_bytes); }, ring_);
   if (!claim) return std::unexpected(count_refusal(claim.error()));
+  claim_open_ = true;
   return Claim(this, *claim);
 }
 
 std::uint64_t Publication::commit(const queue::Claim& claim) noexcept {
+  claim_open_ = false;
   const std::uint64_t end = publish_frame(claim, queue::unfragmented_flags);
   counters_.add(Counter::messages_sent);
   return end;
@@ -168,6 +173,7 @@ std::uint64_t Publication::publish_frame(const queue::Claim& claim, std::uint16_
 }
 
 void Publication::abort(const queue::Claim& claim) noexcept {
+  claim_open_ = false;
   std::visit([&](auto& ring) { ring.abort(claim); }, ring_);
 }
 

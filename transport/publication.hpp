@@ -37,8 +37,12 @@ class Publication {
   // A reserved frame: fill payload(), then commit() it. A claim that goes
   // out of scope uncommitted (an exception between claim and commit, an
   // early return) is aborted: on an mpsc channel a claim left open holds
-  // every frame behind it while its publisher lives. Move-only; it must not
-  // outlive its Publication.
+  // every frame behind it while its publisher lives. A publication has one
+  // claim open at a time: try_claim/offer meanwhile return ClaimOpen (on
+  // spsc and broadcast the next frame goes where the claim is; on mpsc a
+  // frame after it would carry an earlier seq, taken for a gap and then a
+  // duplicate). Move-only; it must be committed or dropped before its
+  // Publication is moved or destroyed.
   class Claim {
    public:
     Claim(Claim&& other) noexcept
@@ -82,8 +86,9 @@ class Publication {
 
   // Copies `message` into the channel. Returns the stream position after it,
   // or BackPressured / TooLarge (or Closed: the channel went to another
-  // publisher, see holds_slot; or Corrupt: the ring's tail in shared memory
-  // is not a frame boundary). Never blocks, never allocates.
+  // publisher, see holds_slot; Corrupt: the ring's positions in shared
+  // memory fail validation; ClaimOpen, see Claim). Never blocks, never
+  // allocates.
   [[nodiscard]] std::expected<std::uint64_t, Error> offer(std::span<const std::byte> message) noexcept;
   // Zero-copy: reserves one frame of up to max_payload_bytes() (and at most
   // max_message_bytes()) in the ring.
@@ -124,6 +129,7 @@ class Publication {
   std::uint64_t self_tag_ = 0;  // our packed tag in that slot
   std::uint32_t stream_id_ = 0;
   std::uint64_t next_seq_ = 1;
+  bool claim_open_ = false;  // see Claim
   std::size_t max_payload_bytes_;
   std::size_t max_message_bytes_;
   // Largest message sent as one frame: a larger one is fragmented or, above

@@ -139,6 +139,44 @@ TEST_F(ApiTest, ClaimIsCommittedOrAbortedOnceAndMovesWithItsFrame) {
   EXPECT_EQ(got, (std::vector<std::string>{"once"}));
 }
 
+// A publication has one claim open at a time. spsc and broadcast write
+// their next frame where the claim is (it would write over the claim, or
+// the claim's abort over it); on mpsc a frame after the claim would carry
+// an earlier seq than the claim's commit (a gap, then a duplicate dropped).
+// While one is open, another claim or an offer is refused, and a claim
+// replaced by a refused one is aborted, never published.
+TEST_F(ApiTest, OneClaimAtATime) {
+  for (const std::string kind : {"spsc", "mpsc", "broadcast"}) {
+    SCOPED_TRACE(kind);
+    const auto channel = "shm:" + name + "-" + kind + "?kind=" + kind;
+    struct Removal {
+      std::string channel;
+      ~Removal() { Context::remove_channel(channel); }
+    } removal{channel};
+    auto sub = ctx.subscription(channel);
+    auto pub = ctx.publication(channel);
+    auto claim = pub.try_claim(4);
+    ASSERT_TRUE(claim);
+    EXPECT_EQ(pub.offer(bytes(4)).error(), Error::ClaimOpen);
+    EXPECT_EQ(pub.try_claim(4).error(), Error::ClaimOpen);
+    std::memcpy(claim->payload().data(), "1st.", 4);
+    claim->commit();
+    ASSERT_TRUE(pub.offer(std::vector<std::byte>(4, std::byte{'2'})));
+    claim = pub.try_claim(8);
+    ASSERT_TRUE(claim);
+    claim = pub.try_claim(8);  // refused; the claim it replaces is aborted
+    EXPECT_EQ(claim.error(), Error::ClaimOpen);
+    ASSERT_TRUE(pub.offer(std::vector<std::byte>(4, std::byte{'3'})));
+    std::vector<std::string> got;
+    for (int i = 0; i < 100 && got.size() < 3; ++i)
+      ASSERT_TRUE(sub.poll([&](const Message& m) {
+        got.emplace_back(reinterpret_cast<const char*>(m.payload().data()), m.payload().size());
+      }, 10));
+    EXPECT_EQ(got, (std::vector<std::string>{"1st.", "2222", "3333"}));
+    EXPECT_EQ(sub.counters().get(Counter::gaps), 0u);
+  }
+}
+
 TEST_F(ApiTest, FullRingReportsBackPressureAndCountsIt) {
   auto pub = ctx.publication(uri("capacity=4k&max_frame=256"));
   auto sub = ctx.subscription(uri());
