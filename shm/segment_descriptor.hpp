@@ -20,7 +20,7 @@
 namespace sluice::shm {
 
 inline constexpr std::uint64_t segment_magic = 0x3130454349554c53ull;  // "SLUICE01"
-inline constexpr std::uint32_t segment_layout_version = 6;
+inline constexpr std::uint32_t segment_layout_version = 7;
 // Publications attached to one channel at once (an mpsc channel's producers).
 inline constexpr std::size_t max_publishers = 32;
 inline constexpr std::size_t ring_offset = 4096;
@@ -58,7 +58,10 @@ struct alignas(64) SegmentDescriptor {
   std::uint32_t parked_readers;      // readers inside futex_wait
   std::uint32_t wake_enabled;        // a blocking reader attached: writers check parked_readers
   std::uint32_t reserved2;
-  std::byte pad2[256 - 16];
+  // CLOCK_MONOTONIC ns of the latest parking announced (readers raise it
+  // before counting themselves in parked_readers). 0 = never.
+  std::uint64_t last_parked_ns;
+  std::byte pad2[256 - 24];
   // --- publishers: a process tag (shm/liveness.hpp: pid, pid namespace, boot)
   // per attached publication, 0 = free; a killed publisher's tag stays
   // until the next publisher reclaims the slot ---
@@ -77,6 +80,7 @@ static_assert(offsetof(SegmentDescriptor, subscriber) == 264);
 static_assert(offsetof(SegmentDescriptor, final_seq) == 272);
 static_assert(offsetof(SegmentDescriptor, subscriber_beat) == 288);
 static_assert(offsetof(SegmentDescriptor, wake_word) == 512);
+static_assert(offsetof(SegmentDescriptor, last_parked_ns) == 528);
 static_assert(offsetof(SegmentDescriptor, publishers) == 768);
 static_assert(offsetof(SegmentDescriptor, publisher_beats) == 1024);
 static_assert(sizeof(SegmentDescriptor) <= ring_offset);

@@ -6,7 +6,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <climits>
 
@@ -36,7 +35,22 @@ IdleWaiter::IdleWaiter(WaitKind kind, SegmentDescriptor& descriptor) noexcept
 
 void IdleWaiter::yield() noexcept { ::sched_yield(); }
 
+namespace {
+std::uint64_t monotonic_now_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+}  // namespace
+
 std::uint32_t IdleWaiter::announce_parking() noexcept {
+  // Raised, never lowered: a reader held off the CPU between reading the
+  // clock and storing must not make a later announcement look old.
+  auto last = shared(descriptor_.last_parked_ns);
+  const std::uint64_t now = monotonic_now_ns();
+  std::uint64_t seen_last = last.load(std::memory_order_relaxed);
+  while (seen_last < now && !last.compare_exchange_weak(seen_last, now, std::memory_order_relaxed)) {
+  }
   // Pairs with the RMW in WakeNotifier::wake_parked(): the reader increments
   // parked then re-checks the ring; the writer commits then reads parked
   // with an RMW. At least one of them sees the other.
@@ -45,8 +59,8 @@ std::uint32_t IdleWaiter::announce_parking() noexcept {
   return shared(descriptor_.wake_word).load(std::memory_order_acquire);
 }
 
-void IdleWaiter::sleep(std::uint32_t seen, std::chrono::microseconds max_sleep) noexcept {
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(max_sleep).count();
+void IdleWaiter::sleep(std::uint32_t seen) noexcept {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(longest_park).count();
   const timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
   // Returns at once if the word moved since `seen` (a commit raced with us).
   futex(&descriptor_.wake_word, FUTEX_WAIT, seen, &timeout);
@@ -73,33 +87,21 @@ void WakeNotifier::wake_parked() noexcept {
   // ThreadSanitizer does not model.)
   const std::uint32_t parked = shared(descriptor_.parked_readers).fetch_add(0, std::memory_order_acq_rel);
   if (parked == 0) return;
-  // R4: the commit before the bump. Pairs with A4.
+  // R4: the commit before the bump. Pairs with A4. Bumped even when no
+  // wake follows: a reader stopped between announcing and sleeping then
+  // finds the word moved and does not sleep.
   shared(descriptor_.wake_word).fetch_add(1, std::memory_order_release);
-  const long woken = futex(&descriptor_.wake_word, FUTEX_WAKE, INT_MAX, nullptr);
-  judge_count(parked, woken > 0 ? static_cast<std::uint32_t>(woken) : 0);
-}
-
-void WakeNotifier::judge_count(std::uint32_t parked, std::uint32_t woken) noexcept {
-  using Clock = std::chrono::steady_clock;
-  if (woken >= parked) {
-    short_since_ = {};
-    return;
+  const std::uint64_t last = shared(descriptor_.last_parked_ns).load(std::memory_order_relaxed);
+  const auto stale_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(stale_parking_after).count());
+  if (monotonic_now_ns() - last > stale_ns) {
+    // Counted, but nobody announced parking for longer than anyone sleeps.
+    // A reader announcing meanwhile makes the exchange fail: wake then.
+    std::uint32_t expected = parked;
+    if (shared(descriptor_.parked_readers).compare_exchange_strong(expected, 0, std::memory_order_relaxed))
+      return;
   }
-  const std::uint32_t shortfall = parked - woken;
-  const auto now = Clock::now();
-  if (short_since_ == Clock::time_point{}) {
-    short_since_ = now;
-    least_shortfall_ = shortfall;
-    return;
-  }
-  least_shortfall_ = std::min(least_shortfall_, shortfall);
-  if (now - short_since_ < stale_parking_after) return;
-  // Never below 0 (leave_parking() does the same).
-  auto count = shared(descriptor_.parked_readers);
-  std::uint32_t n = count.load(std::memory_order_relaxed);
-  while (!count.compare_exchange_weak(n, n - std::min(n, least_shortfall_), std::memory_order_relaxed)) {
-  }
-  short_since_ = {};
+  futex(&descriptor_.wake_word, FUTEX_WAKE, INT_MAX, nullptr);
 }
 
 }  // namespace sluice::shm

@@ -16,6 +16,11 @@
 namespace sluice::shm {
 
 enum class WaitKind : std::uint8_t { Spin, Yield, Block };
+
+// The longest a blocking reader sleeps at once: after that it polls again
+// (so liveness is checked), and a writer knows that a reader which counted
+// itself parked longer ago than this is not waiting any more.
+inline constexpr std::chrono::milliseconds longest_park{50};
 std::string_view to_string(WaitKind k) noexcept;
 
 class IdleWaiter {
@@ -24,13 +29,13 @@ class IdleWaiter {
 
   // Called after a poll found nothing. `has_data` re-checks the ring after
   // the reader announced it may park (so a commit racing with it is seen).
-  // Returns within max_sleep at the latest.
+  // Returns within longest_park at the latest.
   template <class HasData>
-  void idle(HasData&& has_data, std::chrono::microseconds max_sleep) noexcept {
+  void idle(HasData&& has_data) noexcept {
     if (kind_ == WaitKind::Spin || ++idle_polls_ < spin_polls) return pause();
     if (kind_ == WaitKind::Yield) return yield();
     const std::uint32_t seen = announce_parking();
-    if (!has_data()) sleep(seen, max_sleep);
+    if (!has_data()) sleep(seen);
     leave_parking();
   }
   // Called after a poll found work: the next idle period starts spinning.
@@ -49,7 +54,7 @@ class IdleWaiter {
   static constexpr std::uint32_t spin_polls = 2000;
   static void yield() noexcept;
   std::uint32_t announce_parking() noexcept;
-  void sleep(std::uint32_t seen, std::chrono::microseconds max_sleep) noexcept;
+  void sleep(std::uint32_t seen) noexcept;
   void leave_parking() noexcept;
 
   WaitKind kind_;
@@ -59,22 +64,21 @@ class IdleWaiter {
 
 // Call on taking a channel's only reader slot (spsc/mpsc): a reader killed
 // while parked left its count behind, and the writer would pay a
-// FUTEX_WAKE per commit until it noticed (see WakeNotifier).
+// FUTEX_WAKE per commit until it found the count stale (below).
 void forget_parked_readers(SegmentDescriptor& descriptor) noexcept;
 
 // Writer side: wakes parked readers after a commit, if any can exist.
 // A reader killed while parked leaves its count behind (a broadcast
-// channel's readers hold no slot that would tell), and every commit would
-// pay a FUTEX_WAKE. So the writer compares the count with the readers each
-// wake finds waiting: when every wake for stale_parking_after found fewer,
-// it takes the smallest shortfall off the count. A live reader is counted
-// but not waiting only for microseconds (between its announcement and its
-// futex wait, or its timeout and leaving); one stopped in between finds
-// the wake word moved when it resumes and does not sleep. A count taken
-// too low costs at most one reader's bounded sleep, never a frame.
+// channel's readers hold no slot that would tell). When no reader has
+// announced parking for stale_parking_after, none can still be waiting
+// (each sleeps longest_park at most): the writer then clears the count
+// instead of paying a FUTEX_WAKE per commit for it. A reader that timed
+// out but was held off the CPU for longer than the margin before leaving
+// may then take a newer reader's count off: that one sleeps out its
+// longest_park once; no frame waits longer.
 class WakeNotifier {
  public:
-  static constexpr std::chrono::milliseconds stale_parking_after{100};
+  static constexpr std::chrono::milliseconds stale_parking_after = 2 * longest_park;
 
   explicit WakeNotifier(SegmentDescriptor& descriptor) noexcept : descriptor_(descriptor) {}
   void after_commit() noexcept {
@@ -85,13 +89,7 @@ class WakeNotifier {
 
  private:
   void wake_parked() noexcept;
-  // A wake found `woken` of the `parked` readers counted.
-  void judge_count(std::uint32_t parked, std::uint32_t woken) noexcept;
   SegmentDescriptor& descriptor_;
-  // Since when every wake found fewer readers than counted (epoch: the
-  // last one found them all), and the smallest shortfall since then.
-  std::chrono::steady_clock::time_point short_since_{};
-  std::uint32_t least_shortfall_ = 0;
 };
 
 }  // namespace sluice::shm

@@ -25,8 +25,6 @@ Ring make_ring(const shm::Segment& s, queue::ReaderStart start) {
 }
 
 constexpr std::size_t max_sessions = 64;
-// Longest sleep of a blocking reader, so liveness is still checked.
-constexpr std::chrono::milliseconds max_idle_sleep{50};
 
 }  // namespace
 
@@ -225,7 +223,7 @@ std::expected<std::size_t, Error> Subscription::when_idle_slow() noexcept {
       return std::unexpected(Error::Closed);
     }
   }
-  waiter_.idle(has_data, max_idle_sleep);
+  waiter_.idle(has_data);
   return 0;
 }
 
