@@ -197,21 +197,15 @@ TEST_F(MpscRingTest, TailInSharedMemoryThatIsNoFrameBoundaryIsCorrupt) {
 // producers would write over unread frames, or as full for good. Head is
 // read when the cached one says full.
 TEST_F(MpscRingTest, HeadPastTheTailIsCorrupt) {
-  while (auto claim = ring.try_claim(32)) ring.commit(*claim, FrameFields{.seq = 1});
-  trailer_counter(region, small.capacity_bytes, TrailerSlot::Head).store(ring.producer_position() + 64);
-  auto claim = ring.try_claim(32);
-  ASSERT_FALSE(claim);
-  EXPECT_EQ(claim.error(), RingError::Corrupt);
+  EXPECT_EQ(test::refusal_with_head_past_tail(ring, region, small.capacity_bytes, TrailerSlot::Head),
+            RingError::Corrupt);
 }
 
 // The head the producers cache is a hint: one past the tail is not
 // trusted (the consumer's own head decides), so a full ring stays full.
 TEST_F(MpscRingTest, CachedHeadPastTheTailIsNotTrusted) {
-  while (auto claim = ring.try_claim(32)) ring.commit(*claim, FrameFields{.seq = 1});
-  trailer_counter(region, small.capacity_bytes, TrailerSlot::HeadCache).store(ring.producer_position() + 64);
-  auto claim = ring.try_claim(32);
-  ASSERT_FALSE(claim) << "wrote over unread frames";
-  EXPECT_EQ(claim.error(), RingError::BackPressured);
+  EXPECT_EQ(test::refusal_with_head_past_tail(ring, region, small.capacity_bytes, TrailerSlot::HeadCache),
+            RingError::BackPressured);
 }
 
 TEST(MpscRingConcurrentTest, ThreeProducersEachKeepTheirOwnOrder) {

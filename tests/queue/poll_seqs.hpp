@@ -1,5 +1,5 @@
-// The ring tests' common reads: the seqs of the frames one poll delivers,
-// and polling a stream a reader may hold back.
+// The ring tests' common steps: the seqs of the frames one poll delivers,
+// polling a stream a reader may hold back, a corrupt head.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,9 +7,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "queue/frame.hpp"
+#include "queue/ring_layout.hpp"
 
 namespace sluice::queue::test {
 
@@ -20,6 +23,19 @@ std::vector<std::uint64_t> poll_seqs(Ring& ring, std::size_t limit) {
   auto n = ring.poll([&](const FrameView& f) { seqs.push_back(f.seq()); }, limit);
   EXPECT_TRUE(n) << (n ? "" : to_string(n.error()));
   return seqs;
+}
+
+// Fills the ring (nothing read), writes `slot` (a head word) past the
+// tail, as corrupt memory would, and returns the next claim's refusal
+// (none: it was granted, over unread frames).
+template <class Ring>
+std::optional<RingError> refusal_with_head_past_tail(Ring& ring, std::span<std::byte> region,
+                                                     std::size_t capacity, TrailerSlot slot) {
+  while (auto claim = ring.try_claim(32)) ring.commit(*claim, FrameFields{.seq = 1});
+  trailer_counter(region, capacity, slot).store(ring.producer_position() + 64);
+  auto claim = ring.try_claim(32);
+  if (claim) return std::nullopt;
+  return claim.error();
 }
 
 // Longer than a streaming reader ever holds frames back

@@ -410,14 +410,9 @@ TEST(SpscRingAttachTest, TailInSharedMemoryThatIsNoFrameBoundaryIsCorrupt) {
 // A head past the tail can only have been written over: the producer
 // says so instead of reading the ring as full for good (head is read when
 // the cached one says full).
-TEST(SpscRingAttachTest, HeadPastTheTailIsCorrupt) {
-  std::vector<std::byte> region(ring_required_bytes(small.capacity_bytes));
-  SpscRing ring(region, small);
-  while (auto claim = ring.try_claim(32)) ring.commit(*claim, FrameFields{.seq = 1});
-  trailer_counter(region, small.capacity_bytes, TrailerSlot::Head).store(ring.producer_position() + 64);
-  auto claim = ring.try_claim(32);
-  ASSERT_FALSE(claim);
-  EXPECT_EQ(claim.error(), RingError::Corrupt);
+TEST_F(SpscRingTest, HeadPastTheTailIsCorrupt) {
+  EXPECT_EQ(test::refusal_with_head_past_tail(ring, region, small.capacity_bytes, TrailerSlot::Head),
+            RingError::Corrupt);
 }
 
 // Padding is published with the claim that needed it. A producer that
