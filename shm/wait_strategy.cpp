@@ -94,12 +94,14 @@ void WakeNotifier::wake_parked() noexcept {
   const std::uint64_t last = shared(descriptor_.last_parked_ns).load(std::memory_order_relaxed);
   const auto stale_ns = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(stale_parking_after).count());
-  if (monotonic_now_ns() - last > stale_ns) {
-    // Counted, but nobody announced parking for longer than anyone sleeps.
-    // A reader announcing meanwhile makes the exchange fail: wake then.
+  // Signed: a time ahead of ours (another CPU's clock) is fresh.
+  if (static_cast<std::int64_t>(monotonic_now_ns() - last) > static_cast<std::int64_t>(stale_ns)) {
+    // Counted, but nobody announced parking for longer than anyone sleeps:
+    // later commits skip the wake. This one still wakes, for a reader held
+    // off the CPU between reading the clock and counting itself, which may
+    // be waiting now (a reader announcing meanwhile makes the exchange fail).
     std::uint32_t expected = parked;
-    if (shared(descriptor_.parked_readers).compare_exchange_strong(expected, 0, std::memory_order_relaxed))
-      return;
+    shared(descriptor_.parked_readers).compare_exchange_strong(expected, 0, std::memory_order_relaxed);
   }
   futex(&descriptor_.wake_word, FUTEX_WAKE, INT_MAX, nullptr);
 }

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <exception>
 
 #include "shm/liveness.hpp"
 #include "transport/context_state.hpp"
@@ -87,6 +89,13 @@ Publication::Publication(Publication&& other) noexcept
       max_payload_bytes_(other.max_payload_bytes_),
       max_message_bytes_(other.max_message_bytes_),
       single_frame_bytes_(other.single_frame_bytes_) {
+  // The open claim points at `other`: committing it there would write
+  // through a ring this object now owns. A programming error, like a
+  // joinable std::thread destroyed: stop here, not corrupt the channel.
+  if (claim_open_) {
+    std::fputs("sluice: a Publication was moved with a claim open (commit or drop it first)\n", stderr);
+    std::terminate();
+  }
   other.moved_from_ = true;
 }
 

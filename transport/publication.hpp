@@ -42,7 +42,8 @@ class Publication {
   // spsc and broadcast the next frame goes where the claim is; on mpsc a
   // frame after it would carry an earlier seq, taken for a gap and then a
   // duplicate). Move-only; it must be committed or dropped before its
-  // Publication is moved or destroyed.
+  // Publication is moved (which terminates the process otherwise) or
+  // destroyed.
   class Claim {
    public:
     Claim(Claim&& other) noexcept
