@@ -89,18 +89,18 @@ Publication::Publication(Publication&& other) noexcept
       max_payload_bytes_(other.max_payload_bytes_),
       max_message_bytes_(other.max_message_bytes_),
       single_frame_bytes_(other.single_frame_bytes_) {
-  // The open claim points at `other`: committing it there would write
-  // through a ring this object now owns. A programming error, like a
-  // joinable std::thread destroyed: stop here, not corrupt the channel.
-  if (claim_open_) {
-    std::fputs("sluice: a Publication was moved with a claim open (commit or drop it first)\n", stderr);
-    std::terminate();
-  }
+  if (claim_open_) terminate_with_claim_open("moved");
   other.moved_from_ = true;
+}
+
+void Publication::terminate_with_claim_open(const char* what) noexcept {
+  std::fprintf(stderr, "sluice: a Publication was %s with a claim open (commit or drop it first)\n", what);
+  std::terminate();
 }
 
 Publication::~Publication() {
   if (moved_from_) return;
+  if (claim_open_) terminate_with_claim_open("destroyed");
   context_->remove_heartbeat(segment_.descriptor().publisher_beats[slot_.index]);
   // Leaves a slot that went to another publisher alone (detach_publisher).
   shm::detach_publisher(segment_.descriptor(), slot_, next_seq_ - 1);

@@ -42,8 +42,8 @@ class Publication {
   // spsc and broadcast the next frame goes where the claim is; on mpsc a
   // frame after it would carry an earlier seq, taken for a gap and then a
   // duplicate). Move-only; it must be committed or dropped before its
-  // Publication is moved (which terminates the process otherwise) or
-  // destroyed.
+  // Publication is moved or destroyed (either terminates the process
+  // otherwise).
   class Claim {
    public:
     Claim(Claim&& other) noexcept
@@ -113,6 +113,11 @@ class Publication {
                                                   std::uint16_t flags) noexcept;
   std::expected<std::uint64_t, Error> offer_fragmented(std::span<const std::byte> message) noexcept;
   Error count_refusal(queue::RingError e) noexcept;
+  // The open claim points at this object: committing or aborting it after
+  // a move or destruction would write through a ring this object no longer
+  // owns. A programming error, like a joinable std::thread destroyed: stop
+  // with a message rather than corrupt the channel.
+  [[noreturn]] static void terminate_with_claim_open(const char* what) noexcept;
   // Whether our tag is still in our liveness slot. A publisher of another
   // pid namespace stopped past publisher_timeout loses the slot to the next
   // publisher: writing on would put two writers on one ring.

@@ -177,15 +177,23 @@ TEST_F(ApiTest, OneClaimAtATime) {
   }
 }
 
-// The open claim would commit through the moved-from object's ring.
-// (A forked child moves this test's publication: it makes no segment of
-// its own, so it leaves nothing behind.)
+// The open claim would commit through the moved-from object's ring, or a
+// destroyed one. (A forked child moves or destroys this test's
+// publication: it makes no segment of its own, so it leaves nothing behind.)
 TEST_F(ApiTest, MovingAPublicationWithAClaimOpenTerminates) {
   GTEST_FLAG_SET(death_test_style, "fast");
   auto pub = ctx.publication(uri());
   auto claim = pub.try_claim(4);
   ASSERT_TRUE(claim);
   EXPECT_DEATH(Publication moved(std::move(pub)), "moved with a claim open");
+}
+
+TEST_F(ApiTest, DestroyingAPublicationWithAClaimOpenTerminates) {
+  GTEST_FLAG_SET(death_test_style, "fast");
+  std::optional<Publication> pub(ctx.publication(uri()));
+  auto claim = pub->try_claim(4);
+  ASSERT_TRUE(claim);
+  EXPECT_DEATH(pub.reset(), "destroyed with a claim open");
 }
 
 TEST_F(ApiTest, FullRingReportsBackPressureAndCountsIt) {
