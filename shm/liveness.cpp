@@ -45,17 +45,6 @@ std::uint32_t read_boot() noexcept {
   return bits == 0 ? 1 : bits;  // 0 means unknown
 }
 
-// A beat from the future is stale too: it was stamped before a reboot (a
-// journal file keeps its descriptor; CLOCK_MONOTONIC starts again at boot;
-// the tag's boot bits tell that as well, except in 1 boot of 1024). The
-// margin covers a beat stamped on another CPU after our clock read.
-bool is_stale(std::uint64_t beat_ns, std::chrono::nanoseconds stale_after) noexcept {
-  constexpr std::uint64_t future_margin_ns = 1'000'000'000;
-  const auto now = monotonic_ns();
-  if (beat_ns > now) return beat_ns - now > future_margin_ns;
-  return now - beat_ns > static_cast<std::uint64_t>(stale_after.count());
-}
-
 // What /proc/PID/stat says of a process: its state letter and its start
 // (CLOCK_BOOTTIME ns, to tick precision). Nothing when /proc does not tell.
 struct ProcStat {
@@ -181,6 +170,17 @@ bool any_slot_held(SegmentDescriptor& d) noexcept {
 }
 
 }  // namespace
+
+// A beat from the future is stale too: it was stamped before a reboot (a
+// journal file keeps its descriptor; CLOCK_MONOTONIC starts again at boot;
+// the tag's boot bits tell that as well, except in 1 boot of 1024). The
+// margin covers a beat stamped on another CPU after our clock read.
+bool is_stale(std::uint64_t beat_ns, std::chrono::nanoseconds stale_after) noexcept {
+  constexpr std::uint64_t future_margin_ns = 1'000'000'000;
+  const auto now = monotonic_ns();
+  if (beat_ns > now) return beat_ns - now > future_margin_ns;
+  return now - beat_ns > static_cast<std::uint64_t>(stale_after.count());
+}
 
 ProcessTag ProcessTag::self() noexcept {
   // Read once per process; a forked child reads the namespace again (it may

@@ -25,6 +25,10 @@ namespace sluice::shm {
 // Nanoseconds of `clock` (CLOCK_MONOTONIC, CLOCK_BOOTTIME, ...).
 std::uint64_t clock_ns(clockid_t clock) noexcept;
 inline std::uint64_t monotonic_ns() noexcept { return clock_ns(CLOCK_MONOTONIC); }
+// Whether a CLOCK_MONOTONIC stamp in a descriptor is older than
+// `stale_after`. One more than a second ahead of our clock is stale too (it
+// was stamped before a reboot, kept by a journal file).
+bool is_stale(std::uint64_t stamp_ns, std::chrono::nanoseconds stale_after) noexcept;
 
 // A process as a descriptor slot holds it: its pid, the inode of its pid
 // namespace (/proc/self/ns/pid) and 10 bits of the boot id, packed into

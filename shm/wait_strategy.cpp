@@ -6,8 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <climits>
+
+#include "shm/liveness.hpp"
 
 namespace sluice::shm {
 
@@ -35,19 +36,11 @@ IdleWaiter::IdleWaiter(WaitKind kind, SegmentDescriptor& descriptor) noexcept
 
 void IdleWaiter::yield() noexcept { ::sched_yield(); }
 
-namespace {
-std::uint64_t monotonic_now_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-}  // namespace
-
 std::uint32_t IdleWaiter::announce_parking() noexcept {
   // Raised, never lowered: a reader held off the CPU between reading the
   // clock and storing must not make a later announcement look old.
   auto last = shared(descriptor_.last_parked_ns);
-  const std::uint64_t now = monotonic_now_ns();
+  const std::uint64_t now = monotonic_ns();
   std::uint64_t seen_last = last.load(std::memory_order_relaxed);
   while (seen_last < now && !last.compare_exchange_weak(seen_last, now, std::memory_order_relaxed)) {
   }
@@ -87,15 +80,9 @@ void WakeNotifier::wake_parked() noexcept {
   // ThreadSanitizer does not model.)
   const std::uint32_t parked = shared(descriptor_.parked_readers).fetch_add(0, std::memory_order_acq_rel);
   if (parked == 0) return;
-  // R4: the commit before the bump. Pairs with A4. Bumped even when no
-  // wake follows: a reader stopped between announcing and sleeping then
-  // finds the word moved and does not sleep.
+  // R4: the commit before the bump. Pairs with A4.
   shared(descriptor_.wake_word).fetch_add(1, std::memory_order_release);
-  const std::uint64_t last = shared(descriptor_.last_parked_ns).load(std::memory_order_relaxed);
-  const auto stale_ns = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(stale_parking_after).count());
-  // Signed: a time ahead of ours (another CPU's clock) is fresh.
-  if (static_cast<std::int64_t>(monotonic_now_ns() - last) > static_cast<std::int64_t>(stale_ns)) {
+  if (is_stale(shared(descriptor_.last_parked_ns).load(std::memory_order_relaxed), stale_parking_after)) {
     // Counted, but nobody announced parking for longer than anyone sleeps:
     // later commits skip the wake. This one still wakes, for a reader held
     // off the CPU between reading the clock and counting itself, which may

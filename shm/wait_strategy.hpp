@@ -16,12 +16,12 @@
 namespace sluice::shm {
 
 enum class WaitKind : std::uint8_t { Spin, Yield, Block };
+std::string_view to_string(WaitKind k) noexcept;
 
 // The longest a blocking reader sleeps at once: after that it polls again
 // (so liveness is checked), and a writer knows that a reader which counted
 // itself parked longer ago than this is not waiting any more.
 inline constexpr std::chrono::milliseconds longest_park{50};
-std::string_view to_string(WaitKind k) noexcept;
 
 class IdleWaiter {
  public:

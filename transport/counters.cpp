@@ -60,7 +60,6 @@ CountersSegment::CountersSegment() : name_(counters_segment_name(static_cast<std
   shared(header->magic).store(counters_magic, std::memory_order_release);
 }
 
-
 std::shared_ptr<CountersSegment> CountersSegment::of_this_process() {
   static std::mutex mutex;
   static std::weak_ptr<CountersSegment> current;
