@@ -171,14 +171,18 @@ bool any_slot_held(SegmentDescriptor& d) noexcept {
 
 }  // namespace
 
-// A beat from the future is stale too: it was stamped before a reboot (a
-// journal file keeps its descriptor; CLOCK_MONOTONIC starts again at boot;
-// the tag's boot bits tell that as well, except in 1 boot of 1024). The
-// margin covers a beat stamped on another CPU after our clock read.
-bool is_stale(std::uint64_t beat_ns, std::chrono::nanoseconds stale_after) noexcept {
+// A journal file keeps its descriptor; CLOCK_MONOTONIC starts again at boot
+// (the tag's boot bits tell that as well, except in 1 boot of 1024). The
+// margin covers a stamp made on another CPU after our clock read.
+bool is_from_before_reboot(std::uint64_t stamp_ns, std::uint64_t now_ns) noexcept {
   constexpr std::uint64_t future_margin_ns = 1'000'000'000;
+  return stamp_ns > now_ns && stamp_ns - now_ns > future_margin_ns;
+}
+
+// A beat from the future is stale too: it was stamped before a reboot.
+bool is_stale(std::uint64_t beat_ns, std::chrono::nanoseconds stale_after) noexcept {
   const auto now = monotonic_ns();
-  if (beat_ns > now) return beat_ns - now > future_margin_ns;
+  if (beat_ns > now) return is_from_before_reboot(beat_ns, now);
   return now - beat_ns > static_cast<std::uint64_t>(stale_after.count());
 }
 

@@ -29,6 +29,9 @@ inline std::uint64_t monotonic_ns() noexcept { return clock_ns(CLOCK_MONOTONIC);
 // `stale_after`. One more than a second ahead of our clock is stale too (it
 // was stamped before a reboot, kept by a journal file).
 bool is_stale(std::uint64_t stamp_ns, std::chrono::nanoseconds stale_after) noexcept;
+// Whether a stamp is so far ahead of `now_ns` that it was made before a
+// reboot.
+bool is_from_before_reboot(std::uint64_t stamp_ns, std::uint64_t now_ns) noexcept;
 
 // A process as a descriptor slot holds it: its pid, the inode of its pid
 // namespace (/proc/self/ns/pid) and 10 bits of the boot id, packed into

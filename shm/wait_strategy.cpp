@@ -38,11 +38,14 @@ void IdleWaiter::yield() noexcept { ::sched_yield(); }
 
 std::uint32_t IdleWaiter::announce_parking() noexcept {
   // Raised, never lowered: a reader held off the CPU between reading the
-  // clock and storing must not make a later announcement look old.
+  // clock and storing must not make a later announcement look old. A
+  // stamp from before a reboot (a journal keeps it; far ahead of our clock)
+  // is replaced, or the writer would find every announcement stale.
   auto last = shared(descriptor_.last_parked_ns);
   const std::uint64_t now = monotonic_ns();
   std::uint64_t seen_last = last.load(std::memory_order_relaxed);
-  while (seen_last < now && !last.compare_exchange_weak(seen_last, now, std::memory_order_relaxed)) {
+  while ((seen_last < now || is_from_before_reboot(seen_last, now)) &&
+         !last.compare_exchange_weak(seen_last, now, std::memory_order_relaxed)) {
   }
   // Pairs with the RMW in WakeNotifier::wake_parked(): the reader increments
   // parked then re-checks the ring; the writer commits then reads parked
