@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <thread>
+#include <utility>
 
 #include "shm/liveness.hpp"
 
@@ -31,6 +32,11 @@ namespace {
 
 constexpr std::size_t default_capacity_bytes = 1 << 20;
 constexpr std::size_t default_max_frame_bytes = 64 << 10;
+
+SegmentDescriptor& detached_descriptor() noexcept {
+  static SegmentDescriptor zeroed{};
+  return zeroed;
+}
 
 std::size_t segment_bytes_for(std::size_t capacity_bytes) {
   return ring_offset + queue::ring_required_bytes(capacity_bytes);
@@ -260,9 +266,22 @@ bool Segment::remove(const std::string& name, bool file_backed) {
 
 Segment::Segment(std::string name, bip::mapped_region region, queue::RingGeometry geometry, RingKind kind,
                  bool created)
-    : name_(std::move(name)), region_(std::move(region)), created_(created), geometry_(geometry), kind_(kind) {
+    : name_(std::move(name)),
+      region_(std::move(region)),
+      descriptor_(static_cast<SegmentDescriptor*>(region_.get_address())),
+      created_(created),
+      geometry_(geometry),
+      kind_(kind) {
   prefault(region_);
 }
+
+Segment::Segment(Segment&& other) noexcept
+    : name_(std::move(other.name_)),
+      region_(std::move(other.region_)),
+      descriptor_(std::exchange(other.descriptor_, &detached_descriptor())),
+      created_(other.created_),
+      geometry_(other.geometry_),
+      kind_(other.kind_) {}
 
 std::span<std::byte> Segment::ring_region() const noexcept {
   auto* base = static_cast<std::byte*>(region_.get_address());

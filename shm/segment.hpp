@@ -52,13 +52,15 @@ class Segment {
   // Removes a named segment; false if it did not exist.
   static bool remove(const std::string& name, bool file_backed);
 
-  Segment(Segment&&) noexcept = default;
-  Segment& operator=(Segment&&) noexcept = default;
+  // A moved-from segment's descriptor is a zeroed one of this process, in
+  // which nobody holds a slot: a moved-from Publication or Subscription
+  // then finds itself detached (Closed, NotConnected) at no cost to the
+  // hot path, which reads its slot anyway.
+  Segment(Segment&& other) noexcept;
+  Segment& operator=(Segment&&) = delete;
   ~Segment() = default;
 
-  SegmentDescriptor& descriptor() const noexcept {
-    return *static_cast<SegmentDescriptor*>(region_.get_address());
-  }
+  SegmentDescriptor& descriptor() const noexcept { return *descriptor_; }
   // Geometry and kind as validated at open: another process rewriting the
   // descriptor later cannot make this process read out of bounds.
   std::span<std::byte> ring_region() const noexcept;
@@ -73,6 +75,7 @@ class Segment {
 
   std::string name_;
   boost::interprocess::mapped_region region_;
+  SegmentDescriptor* descriptor_;  // at the start of region_
   bool created_;
   queue::RingGeometry geometry_;
   RingKind kind_;

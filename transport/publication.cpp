@@ -90,7 +90,6 @@ Publication::Publication(Publication&& other) noexcept
       max_message_bytes_(other.max_message_bytes_),
       single_frame_bytes_(other.single_frame_bytes_) {
   if (claim_open_) terminate_with_claim_open("moved");
-  other.moved_from_ = true;
 }
 
 void Publication::terminate_with_claim_open(const char* what) noexcept {
@@ -99,7 +98,7 @@ void Publication::terminate_with_claim_open(const char* what) noexcept {
 }
 
 Publication::~Publication() {
-  if (moved_from_) return;
+  if (!context_) return;  // moved from
   if (claim_open_) terminate_with_claim_open("destroyed");
   context_->remove_heartbeat(segment_.descriptor().publisher_beats[slot_.index]);
   // Leaves a slot that went to another publisher alone (detach_publisher).

@@ -81,6 +81,7 @@ class Publication {
   };
 
   Publication(std::shared_ptr<detail::ContextState> context, const Uri& uri, std::string uri_text);
+  // The moved-from publication is detached: offer/try_claim return Closed.
   Publication(Publication&&) noexcept;
   Publication& operator=(Publication&&) = delete;
   ~Publication();  // marks the channel closed for subscribers
@@ -141,7 +142,6 @@ class Publication {
   // Largest message sent as one frame: a larger one is fragmented or, above
   // max_message_bytes_, refused (TooLarge).
   std::size_t single_frame_bytes_;
-  bool moved_from_ = false;
 };
 
 }  // namespace sluice

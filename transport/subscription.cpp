@@ -80,12 +80,10 @@ Subscription::Subscription(Subscription&& o) noexcept
       exclusive_(o.exclusive_),
       self_tag_(o.self_tag_),
       loss_at_close_counted_(o.loss_at_close_counted_),
-      first_new_session_(o.first_new_session_) {
-  o.moved_from_ = true;
-}
+      first_new_session_(o.first_new_session_) {}
 
 Subscription::~Subscription() {
-  if (moved_from_) return;
+  if (!context_) return;  // moved from
   context_->counters().release(counters_);
   if (!exclusive_) return;
   context_->remove_heartbeat(segment_.descriptor().subscriber_beat);

@@ -38,6 +38,7 @@ class ContextState;
 class Subscription {
  public:
   Subscription(std::shared_ptr<detail::ContextState> context, const Uri& uri, std::string uri_text);
+  // The moved-from subscription is detached: poll returns NotConnected.
   Subscription(Subscription&&) noexcept;
   Subscription& operator=(Subscription&&) = delete;
   ~Subscription();
@@ -144,7 +145,6 @@ class Subscription {
   std::uint64_t self_tag_ = 0;  // our packed tag in the descriptor's subscriber slot (exclusive)
   bool loss_at_close_counted_ = false;
   std::uint32_t first_new_session_ = 0;  // sessions from this id on began after we subscribed
-  bool moved_from_ = false;
 };
 
 template <class Handler>
@@ -160,8 +160,12 @@ std::expected<std::size_t, Error> Subscription::poll_ring(RingType& ring, Handle
   if constexpr (!std::is_same_v<RingType, queue::BroadcastReader>) {
     // Stopped past subscriber_timeout in another pid namespace, this
     // subscription lost its channel to the next subscriber: reading on
-    // would race that one over the same frames.
+    // would race that one over the same frames. (A moved-from one holds
+    // no slot either: see shm::Segment's move.)
     if (!holds_channel()) [[unlikely]] return std::unexpected(Error::NotConnected);
+  } else {
+    // A moved-from reader's ring still points into the mapping it gave away.
+    if (!context_) [[unlikely]] return std::unexpected(Error::NotConnected);
   }
   std::size_t delivered = 0;
   std::size_t frames = 0;

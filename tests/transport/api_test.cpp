@@ -94,6 +94,30 @@ TEST_F(ApiTest, AbortedClaimIsNeverDelivered) {
   EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1}));
 }
 
+// A moved-from publication or subscription is detached: it reports so
+// (never touches the channel it gave away), can be moved again, and the
+// moved-to one carries on.
+TEST_F(ApiTest, MovedFromPublicationAndSubscriptionAreDetached) {
+  for (const char* kind : {"spsc", "mpsc", "broadcast"}) {
+    SCOPED_TRACE(kind);
+    const std::string channel = "shm:" + name + "-" + kind + "?kind=" + kind;
+    auto pub = ctx.publication(channel);
+    auto sub = ctx.subscription(channel);
+    Publication moved_pub(std::move(pub));
+    Subscription moved_sub(std::move(sub));
+    EXPECT_EQ(pub.offer(bytes(4)).error(), Error::Closed);
+    EXPECT_EQ(pub.try_claim(4).error(), Error::Closed);
+    EXPECT_EQ(sub.poll([](const Message&) { ADD_FAILURE(); }, 10).error(), Error::NotConnected);
+    { Publication again(std::move(pub)); }
+    { Subscription again(std::move(sub)); }
+    ASSERT_TRUE(moved_pub.offer(bytes(4)));
+    std::size_t got = 0;
+    for (int i = 0; i < 1000 && got == 0; ++i) ASSERT_TRUE(moved_sub.poll([&](const Message&) { ++got; }, 10));
+    EXPECT_EQ(got, 1u);
+    Context::remove_channel(channel);
+  }
+}
+
 // A claim dropped uncommitted (an exception between claim and commit) is
 // aborted: on an mpsc channel the frames behind it flow at once, with no
 // stale-claim timeout, and the claim itself is never delivered.
