@@ -30,9 +30,6 @@ std::string_view to_string(RingKind k) noexcept {
 
 namespace {
 
-constexpr std::size_t default_capacity_bytes = 1 << 20;
-constexpr std::size_t default_max_frame_bytes = 64 << 10;
-
 SegmentDescriptor& detached_descriptor() noexcept {
   static SegmentDescriptor zeroed{};
   return zeroed;
@@ -230,8 +227,22 @@ std::string describe_invalid(const SegmentDescriptor& d, std::size_t mapped_byte
 Segment Segment::open_or_create(const SegmentOptions& o) {
   const std::size_t capacity = o.capacity_bytes.value_or(default_capacity_bytes);
   const std::size_t max_frame = o.max_frame_bytes.value_or(default_max_frame_bytes);
-  if (auto problem = queue::RingGeometry{capacity, max_frame}.problem(); !problem.empty())
-    throw SegmentError(fmt::format("segment '{}': {}", o.name, problem));
+  auto open_matching = [&] {
+    Segment s = open_existing(o.name, o.file_backed, o.open_timeout);
+    check_matches(s.geometry(), s.kind(), o);
+    return s;
+  };
+  // With a default filled in, a geometry unfit for a new segment may still
+  // name an existing one (unset fields take its values): open that.
+  if (!o.may_create) return open_matching();
+  if (auto problem = queue::RingGeometry{capacity, max_frame}.problem(); !problem.empty()) {
+    const bool defaulted = !o.capacity_bytes || !o.max_frame_bytes;
+    if (defaulted && Backing::try_open(o.name, o.file_backed)) return open_matching();
+    throw SegmentError(fmt::format("segment '{}': {}{}", o.name, problem,
+                                   defaulted ? fmt::format(" (capacity {} and max_frame {}, defaults "
+                                                           "included)", capacity, max_frame)
+                                             : ""));
+  }
   if (auto created = Backing::try_create(o.name, o.file_backed, o.mode)) {
     const std::size_t bytes = segment_bytes_for(capacity);
     try {
@@ -246,9 +257,7 @@ Segment Segment::open_or_create(const SegmentOptions& o) {
       throw;
     }
   }
-  Segment s = open_existing(o.name, o.file_backed, o.open_timeout);
-  check_matches(s.geometry(), s.kind(), o);
-  return s;
+  return open_matching();
 }
 
 Segment Segment::open_existing(const std::string& name, bool file_backed,

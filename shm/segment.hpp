@@ -29,6 +29,9 @@ class SegmentError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+inline constexpr std::size_t default_capacity_bytes = 1 << 20;
+inline constexpr std::size_t default_max_frame_bytes = 64 << 10;
+
 struct SegmentOptions {
   std::string name;                        // shm object name (without '/'), or journal path
   bool file_backed = false;                // name is a file path (durable journal)
@@ -37,6 +40,7 @@ struct SegmentOptions {
   std::optional<RingKind> kind;                 // default Spsc
   std::optional<std::size_t> capacity_bytes;    // ring data bytes, power of two; default 1 MiB
   std::optional<std::size_t> max_frame_bytes;   // largest frame incl. header; default 64 KiB
+  bool may_create = true;                  // false: open an existing segment only
   unsigned mode = 0600;                    // permissions of a new segment
   std::uint32_t stream_id = 0;
   std::chrono::milliseconds open_timeout{2000};  // wait for a concurrent creator
@@ -44,7 +48,8 @@ struct SegmentOptions {
 
 class Segment {
  public:
-  // Creates and formats the segment, or opens and validates an existing one.
+  // Creates and formats the segment (if may_create), or opens and validates
+  // an existing one.
   static Segment open_or_create(const SegmentOptions& options);
   // Opens an existing segment only (tools, readers that must not create).
   static Segment open_existing(const std::string& name, bool file_backed,

@@ -33,7 +33,7 @@ Subscription::Subscription(std::shared_ptr<detail::ContextState> context, const 
     : context_(std::move(context)),
       uri_text_(std::move(uri_text)),
       segment_(detail::open_channel_segment(uri.shm)),
-      ring_(make_ring(segment_, uri.shm.start)),
+      ring_(make_ring(segment_, uri.shm.start.value_or(queue::ReaderStart::Live))),
       waiter_(uri.shm.wait, segment_.descriptor()),
       wait_(uri.shm.wait),
       max_message_bytes_(detail::max_message_bytes(uri.shm, segment_)) {
@@ -115,14 +115,11 @@ void Subscription::count_loss_at_close() noexcept {
 }
 
 void Subscription::start_at(std::uint64_t position) {
-  auto* reader = std::get_if<queue::BroadcastReader>(&ring_);
-  if (reader == nullptr)
-    throw SetupError(fmt::format("{}: start= applies to broadcast channels (this one is {})", uri_text_,
-                                 shm::to_string(segment_.kind())));
-  if (!reader->seek(position))
+  auto& reader = std::get<queue::BroadcastReader>(ring_);  // start= implies kind=broadcast (Uri)
+  if (!reader.seek(position))
     throw SetupError(fmt::format("{}: start={} is not a frame boundary still in the ring "
                                  "(writer at {}; a ring keeps at most its capacity)",
-                                 uri_text_, position, reader->writer_position()));
+                                 uri_text_, position, reader.writer_position()));
 }
 
 std::uint64_t Subscription::position() const noexcept {

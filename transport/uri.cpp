@@ -12,6 +12,8 @@ namespace sluice {
 
 namespace {
 
+constexpr std::string_view reserved_name_prefix = "counters-";
+
 [[noreturn]] void fail(std::string_view uri, std::string_view what) {
   throw SetupError(fmt::format("bad channel URI '{}': {}", uri, what));
 }
@@ -54,6 +56,7 @@ void apply(std::string_view uri, ShmChannel& ch, std::string_view key, std::stri
     ch.max_frame_bytes = parse_size(value, "max_frame");
   } else if (key == "max_message") {
     ch.max_message_bytes = parse_size(value, "max_message");
+    if (*ch.max_message_bytes == 0) fail(uri, "max_message=0 would refuse every message");
   } else if (key == "wait") {
     ch.wait = parse_choice(uri, key, value, {std::pair{std::string_view("spin"), WaitKind::Spin},
                                              {"yield", WaitKind::Yield},
@@ -118,6 +121,10 @@ Uri Uri::parse(std::string_view text) {
     fail(text, "channel name must have 1 to 200 characters");
   for (char c : name)
     if (!is_name_char(c)) fail(text, fmt::format("channel name has '{}' (allowed: A-Z a-z 0-9 . _ -)", c));
+  // sluice-counters-PID is a process's counters segment (transport/counters.hpp).
+  if (name.starts_with(reserved_name_prefix))
+    fail(text, fmt::format("channel names starting with '{}' are reserved for counters segments",
+                           reserved_name_prefix));
   uri.shm.name = std::string(name);
   if (query == std::string_view::npos) return uri;
   // Every '&'-separated piece must be key=value, trailing and empty ones
@@ -143,6 +150,12 @@ Uri Uri::parse(std::string_view text) {
     }
     if (amp == std::string_view::npos) break;
     params = params.substr(amp + 1);
+  }
+  // Only a broadcast ring replays; a subscriber may be the one to create it.
+  if (uri.shm.start || uri.shm.start_position) {
+    if (uri.shm.kind && *uri.shm.kind != shm::RingKind::Broadcast)
+      fail(text, fmt::format("start= applies to broadcast channels, not kind={}", shm::to_string(*uri.shm.kind)));
+    uri.shm.kind = shm::RingKind::Broadcast;
   }
   return uri;
 }

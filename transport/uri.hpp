@@ -21,7 +21,7 @@
 namespace sluice {
 
 struct ShmChannel {
-  std::string name;                               // segment name ([A-Za-z0-9._-], 1..200)
+  std::string name;                               // [A-Za-z0-9._-], 1..200, not counters-*
   std::optional<shm::RingKind> kind;              // kind=; default spsc when creating
   std::optional<std::size_t> capacity_bytes;      // capacity=; default 1m when creating
   std::optional<std::size_t> max_frame_bytes;     // max_frame=; default 64k when creating
@@ -30,9 +30,11 @@ struct ShmChannel {
   std::optional<std::string> file;                // file=; durable journal at this path
   unsigned mode = 0600;                           // mode=; octal permissions when creating
   std::uint32_t stream_id = 0;                    // stream=; stamped into every frame
-  // start=; broadcast readers only: live, earliest (oldest intact lap), or a
-  // stream position a subscription reported earlier (Subscription::position()).
-  queue::ReaderStart start = queue::ReaderStart::Live;
+  // start=; broadcast subscriptions only (implies kind=broadcast): live
+  // (the default), earliest (oldest intact lap), or a stream position a
+  // subscription reported earlier (Subscription::position(); the channel
+  // must exist).
+  std::optional<queue::ReaderStart> start;
   std::optional<std::uint64_t> start_position;
 };
 

@@ -398,6 +398,18 @@ TEST_F(ApiTest, StartPositionOnAnSpscChannelIsASetupError) {
   EXPECT_THROW((void)ctx.subscription(uri("start=0")), SetupError);
 }
 
+// A refused URI creates no segment: one left behind would refuse the
+// corrected URI for disagreeing with it.
+TEST_F(ApiTest, RefusedUriLeavesNoSegmentBehind) {
+  EXPECT_THROW((void)ctx.publication(uri("capacity=64k&max_frame=1k&max_message=1m")), SetupError);
+  EXPECT_THROW((void)ctx.publication(uri("max_message=512k")), SetupError);  // capacity 1m by default
+  EXPECT_THROW((void)ctx.publication(uri("kind=broadcast&start=earliest")), SetupError);
+  EXPECT_THROW((void)ctx.subscription(uri("kind=broadcast&start=4096")), SetupError);
+  auto pub = ctx.publication(uri("capacity=4m&max_frame=1k&max_message=1m"));
+  EXPECT_EQ(pub.max_message_bytes(), 1u << 20);
+  auto sub = ctx.subscription(uri("max_message=1m&capacity=4m"));
+}
+
 // A subscriber stopped past subscriber_timeout in another pid namespace
 // loses its channel to the next one. Resumed, it must find out before it
 // reads on (the two would race over the same frames) and, closing, leave

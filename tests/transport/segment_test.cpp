@@ -84,6 +84,32 @@ TEST_F(SegmentTest, SecondOpenSeesTheSameGeometry) {
   EXPECT_EQ(b.kind(), RingKind::Spsc);
 }
 
+// Unset fields take the existing segment's values, even where the
+// defaults would not fit the given one (max_frame 64k > capacity 64k / 8).
+TEST_F(SegmentTest, OpenGivingOnlySomeOfTheGeometryTakesTheRestFromTheSegment) {
+  auto a = Segment::open_or_create(options());
+  SegmentOptions capacity_only;
+  capacity_only.name = name;
+  capacity_only.capacity_bytes = 64 << 10;
+  EXPECT_EQ(Segment::open_or_create(capacity_only).geometry().max_frame_bytes, 1024u);
+  SegmentOptions wrong_frame = capacity_only;
+  wrong_frame.max_frame_bytes = 2048;
+  EXPECT_THROW((void)Segment::open_or_create(wrong_frame), SegmentError);
+}
+
+TEST_F(SegmentTest, GeometryUnfitWithItsDefaultsCreatesNothingAndSaysSo) {
+  SegmentOptions o;
+  o.name = name;
+  o.capacity_bytes = 64 << 10;  // max_frame defaults to 64k: above capacity / 8
+  try {
+    (void)Segment::open_or_create(o);
+    FAIL() << "created";
+  } catch (const SegmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("defaults included"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(Segment::remove(name, false));
+}
+
 TEST_F(SegmentTest, RandomBytesAreNotASegment) {
   std::vector<std::byte> junk(1 << 16);
   std::mt19937 rng(5);

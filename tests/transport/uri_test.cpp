@@ -59,11 +59,23 @@ INSTANTIATE_TEST_SUITE_P(
                       BadUri{"shm:x?kind=spsc&capacity=1m&kind=broadcast", "'kind' is given twice"},
                       BadUri{"shm:x?capacity=1m&", "'' is not key=value"},
                       BadUri{"shm:x?&capacity=1m", "'' is not key=value"},
-                      BadUri{"shm:x?", "'' is not key=value"}));
+                      BadUri{"shm:x?", "'' is not key=value"},
+                      BadUri{"shm:x?max_message=0", "max_message=0"},
+                      BadUri{"shm:counters-42", "reserved for counters"},
+                      BadUri{"shm:x?kind=spsc&start=earliest", "start= applies to broadcast"},
+                      BadUri{"shm:x?start=0&kind=mpsc", "not kind=mpsc"}));
 
 TEST(Uri, StartTakesAStreamPosition) {
   const auto u = Uri::parse("shm:x?kind=broadcast&start=4096");
   EXPECT_EQ(u.shm.start_position, 4096u);
+}
+
+// Only a broadcast ring replays: a subscriber that says where to start may
+// create the channel before its publisher, and must create that kind.
+TEST(Uri, StartImpliesABroadcastChannel) {
+  EXPECT_EQ(Uri::parse("shm:x?start=live").shm.kind, shm::RingKind::Broadcast);
+  EXPECT_EQ(Uri::parse("shm:x?start=64").shm.kind, shm::RingKind::Broadcast);
+  EXPECT_FALSE(Uri::parse("shm:x").shm.start);
 }
 
 TEST(Uri, SizesTakeBinarySuffixes) {
