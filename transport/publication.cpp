@@ -69,6 +69,9 @@ Publication::Publication(std::shared_ptr<detail::ContextState> context, const Ur
     throw refusal(uri_text_, segment_.kind(), session.error());
   }
   slot_ = *session;
+  // Positions read before we held the slot may be stale: a publisher that
+  // was closing meanwhile (a rolling restart) wrote on after we read them.
+  ring_ = make_ring(segment_);
   self_tag_ = shm::ProcessTag::self().pack();
   counters_.set_session(slot_.session_id);
   context_->add_heartbeat(segment_.descriptor().publisher_beats[slot_.index]);

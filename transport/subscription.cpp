@@ -56,6 +56,9 @@ Subscription::Subscription(std::shared_ptr<detail::ContextState> context, const 
                                  shm::to_string(segment_.kind()), shm::describe(owner)));
   }
   if (exclusive_) {
+    // Positions read before we held the slot may be stale: a subscriber
+    // that was leaving meanwhile read (and handed back) more after we read them.
+    ring_ = make_ring(segment_, queue::ReaderStart::Live);
     self_tag_ = shm::ProcessTag::self().pack();
     shm::forget_parked_readers(segment_.descriptor());  // none can be parked: we are the reader
   }

@@ -464,6 +464,37 @@ TEST_F(ApiTest, SecondPublisherOnAnSpscChannelIsRefused) {
   EXPECT_THROW((void)ctx.publication(uri()), SetupError);
 }
 
+// Two publishers taking turns on a broadcast channel, each retrying while
+// the other holds it (a rolling restart, over and over). One that read the
+// ring's tail before the other's last frames, and took the slot after it
+// closed, used to write from that stale tail: over the other's frames.
+TEST_F(ApiTest, PublishersTakingTurnsNeverWriteOverEachOther) {
+  constexpr int turns = 400;
+  constexpr int per_turn = 1;  // 800 frames of 64 bytes: no wrap
+  const std::string channel = uri("kind=broadcast&capacity=64k&max_frame=1k");
+  auto publisher = [&](int id) {
+    Context own;
+    for (int turn = 0; turn < turns; ++turn) {
+      std::optional<Publication> pub;
+      while (!pub) {
+        try {
+          pub.emplace(own.publication(channel));
+        } catch (const SetupError&) {
+        }
+      }
+      for (int i = 0; i < per_turn; ++i) ASSERT_TRUE(pub->offer(bytes(8, id)));
+    }
+  };
+  std::thread a(publisher, 1), b(publisher, 2);
+  a.join();
+  b.join();
+  auto replay = ctx.subscription(channel + "&start=earliest");
+  std::size_t got = 0;
+  EXPECT_EQ(poll_until_error(replay, got, 64), Error::Closed);
+  EXPECT_EQ(got, std::size_t{2 * turns * per_turn});
+  EXPECT_EQ(replay.counters().get(Counter::gaps), 0u);
+}
+
 TEST_F(ApiTest, ClosedPublisherIsReportedAfterItsLastMessage) {
   auto sub = ctx.subscription(uri());
   {
