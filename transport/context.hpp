@@ -7,6 +7,8 @@
 //
 // Set-up errors (bad URI, refused segment) throw SetupError. Publications
 // and subscriptions keep what they need of the Context alive themselves.
+// A forked child may drop the Contexts it inherited (they do nothing
+// there) and make its own.
 #pragma once
 
 #include <memory>
@@ -29,7 +31,7 @@ class Context {
   // have it open keep using it until they close it. False if there was none.
   static bool remove_channel(std::string_view uri);
 
-  // Name of this process's counters segment (for sluice-stat).
+  // Name of this process's counters segment (see CountersReader).
   const std::string& counters_segment() const noexcept { return state_->counters().name(); }
 
  private:

@@ -190,6 +190,7 @@ std::expected<std::size_t, Error> Subscription::poll_ring(RingType& ring, Handle
   waiter_.reset();
   counters_.add(Counter::frames_received, frames);
   counters_.add(Counter::messages_received, delivered);
+  counters_.set(Counter::position, ring.position());
   return delivered;
 }
 

@@ -299,11 +299,31 @@ TEST_F(ApiTest, CountersAreReadableFromTheCountersSegment) {
       EXPECT_EQ(e.value(Counter::messages_sent), 5u);
       EXPECT_EQ(e.value(Counter::bytes_sent), 50u);
       EXPECT_EQ(e.session_id, pub.session_id());
+      EXPECT_EQ(e.value(Counter::position), sub.position());
     } else {
       EXPECT_EQ(e.value(Counter::messages_received), 5u);
       EXPECT_EQ(e.value(Counter::bytes_received), 50u);
+      EXPECT_EQ(e.value(Counter::position), sub.position());
     }
   }
+}
+
+// A child forked while the parent has a Context inherits it; dropping it
+// must not remove the parent's counters segment (named after the parent).
+TEST_F(ApiTest, ForkedChildDroppingItsInheritedContextLeavesTheParentsCounters) {
+  std::optional<Context> inherited;
+  inherited.emplace();
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::alarm(10);
+    inherited.reset();
+    ::_exit(0);
+  }
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_NO_THROW(CountersReader(static_cast<std::uint64_t>(::getpid())));
+  boost::interprocess::shared_memory_object::remove(counters_segment_name(static_cast<std::uint64_t>(child)).c_str());
 }
 
 TEST_F(ApiTest, ContextsOfOneProcessShareItsCountersSegment) {
