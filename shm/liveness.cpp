@@ -93,11 +93,6 @@ bool started_after(const ProcStat& stat, std::uint64_t beat_ns) noexcept {
   constexpr std::uint64_t margin_ns = 1'000'000;  // our two clock reads apart
   return stat.start_ns > beat_ns + suspended_ns + margin_ns;
 }
-// The same for the process that has `pid` now; false when /proc does not tell.
-bool started_after(std::uint32_t pid, std::uint64_t beat_ns) noexcept {
-  const auto stat = read_proc_stat(pid);
-  return stat && started_after(*stat, beat_ns);
-}
 
 // The process holding a slot word and what this process can tell of it;
 // nothing when the slot is free or the holder is dead (either way: take it).
@@ -114,17 +109,20 @@ std::optional<SlotHolder> live_holder(std::uint64_t word) noexcept {
 }
 
 // Whether a slot holding `word` may be taken over: free, its holder dead,
-// or silent (`beat`) and either in another pid namespace or replaced under
-// its pid by a process that started later. A live pid whose process is
-// older than its last beat keeps the slot, even silent: a stopped
-// publisher that resumed would write beside the new one, a stopped
-// subscriber read beside it.
+// exited but not reaped yet (a zombie: its writes are done), its pid
+// handed to a process started after its last beat (`beat`), its beat from
+// before a reboot, or, in another pid namespace, silent. A live pid whose
+// process is older than its last beat keeps the slot, even silent: a
+// stopped publisher that resumed would write beside the new one, a
+// stopped subscriber read beside it.
 bool is_free_or_dead(std::uint64_t word, std::uint64_t& beat, std::chrono::nanoseconds stale_after) noexcept {
   const auto holder = live_holder(word);
   if (!holder) return true;
   const std::uint64_t beat_ns = shared(beat).load(std::memory_order_relaxed);
-  if (!is_stale(beat_ns, stale_after)) return false;
-  return holder->seen == Presence::Unseen || started_after(holder->tag.pid, beat_ns);
+  // The tag's boot bits collide once in 1024 boots; the beat tells then.
+  if (is_from_before_reboot(beat_ns, monotonic_ns())) return true;
+  if (holder->seen == Presence::Unseen) return is_stale(beat_ns, stale_after);
+  return has_exited(holder->tag, beat_ns).value_or(false);
 }
 
 // Takes `slot` unless it holds a live process (is_free_or_dead); else

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -55,6 +56,14 @@ struct LivenessTest : ::testing::Test {
     }
     ProcessTag tag() const { return ProcessTag::of_pid(static_cast<std::uint32_t>(pid)); }
   };
+  // The state letter of /proc/PID/stat ('Z': exited, not reaped).
+  static char read_state(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto paren = line.rfind(')');
+    return paren == std::string::npos || paren + 2 >= line.size() ? '?' : line[paren + 2];
+  }
   // Puts `holder` in publisher slot `i` with a fresh heartbeat, or a stale one.
   void hold(std::size_t i, ProcessTag holder, bool beating = true) {
     d.publisher_beats[i] = beating ? monotonic_ns() : monotonic_ns() - 2'000'000'000ull;
@@ -201,6 +210,34 @@ TEST_F(LivenessTest, SilentHoldersPidNowNamingAProcessStartedAfterItsLastBeatIsT
   d.publishers[5] = reused.tag().pack();
   ASSERT_TRUE(attach_publisher(d, false, stale_after));
   EXPECT_EQ(d.publishers[5], 0u);
+}
+
+// Killed and not reaped yet by its parent: exited, whatever its heartbeat
+// says (a restart must not wait for the parent's waitpid).
+TEST_F(LivenessTest, ZombieHolderIsTakenOverAtOnce) {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  const auto tag = ProcessTag::of_pid(static_cast<std::uint32_t>(child));
+  hold(0, tag);
+  for (int i = 0; i < 1000 && read_state(child) != 'Z'; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(read_state(child), 'Z');
+  EXPECT_TRUE(attach_publisher(d, true, stale_after));
+  d.subscriber = tag.pack();
+  d.subscriber_beat = monotonic_ns();
+  ProcessTag owner;
+  EXPECT_TRUE(attach_subscriber(d, stale_after, &owner));
+  ::waitpid(child, nullptr, 0);
+}
+
+// A journal keeps its slots across a reboot; the tag's boot bits tell that
+// except in 1 boot of 1024, and the holder's pid may name a process again.
+// Its beat, far ahead of the clock, tells then.
+TEST_F(LivenessTest, SlotStampedBeforeARebootIsTakenOverWhateverItsPidNamesNow) {
+  const Sleeper namesake;
+  d.publishers[0] = namesake.tag().pack();
+  d.publisher_beats[0] = monotonic_ns() + 3'600'000'000'000ull;
+  EXPECT_TRUE(attach_publisher(d, true, stale_after));
 }
 
 // The owner an mpsc claim recorded: gone once no slot holds it, or its
