@@ -179,7 +179,7 @@ Opened map_initialised(const Backing& b, const std::string& name, std::chrono::m
     if (std::chrono::steady_clock::now() >= deadline)
       throw SegmentError(fmt::format(
           "segment '{}' is not initialised ({} bytes, no magic): its creator died or is not "
-          "sluice; remove it with sluice-ctl",
+          "sluice; remove it (Context::remove_channel, or rm under /dev/shm)",
           name, size));
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

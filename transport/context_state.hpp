@@ -16,6 +16,9 @@
 
 namespace sluice {
 
+// Checked when a Context is made: a non-positive heartbeat_interval, a
+// timeout within one heartbeat or a negative stale_claim_timeout is a
+// SetupError.
 struct ContextOptions {
   // How often live publications stamp their heartbeat.
   std::chrono::milliseconds heartbeat_interval{100};

@@ -10,12 +10,12 @@ namespace sluice {
 
 enum class Error : std::uint8_t {
   BackPressured,  // the subscriber is behind: retry later, or drop by your own policy
-  NotConnected,   // offer: no subscriber can receive yet, retry later; poll: this subscription
-                  // lost its channel to a new subscriber (it was stopped past subscriber_timeout)
+  NotConnected,   // poll: this subscription lost its channel to a new subscriber (it was
+                  // stopped past subscriber_timeout), or was moved from
   PublisherGone,  // the publisher died (pid gone or heartbeat stale); frames before it were delivered
   Closed,         // poll: the publisher closed the stream, nothing more will come; offer: this
                   // publication lost its channel to a new publisher (it was stopped past
-                  // publisher_timeout)
+                  // publisher_timeout), or was moved from
   TooLarge,       // message above max_message: split it or raise max_message
   Corrupt,        // the shared ring failed validation: close and re-create the channel
   ClaimOpen,      // this publication has a claim open: commit or drop it first

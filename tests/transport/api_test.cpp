@@ -308,6 +308,24 @@ TEST_F(ApiTest, CountersAreReadableFromTheCountersSegment) {
   }
 }
 
+TEST(ContextOptionsCheck, NonsenseIsASetupErrorNamingTheOption) {
+  using namespace std::chrono_literals;
+  auto error_of = [](ContextOptions o) -> std::string {
+    try {
+      Context c(o);
+    } catch (const SetupError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(error_of({.heartbeat_interval = 0ms}).find("heartbeat_interval"), std::string::npos);
+  EXPECT_NE(error_of({.heartbeat_interval = 100ms, .publisher_timeout = 100ms}).find("publisher_timeout"),
+            std::string::npos);
+  EXPECT_NE(error_of({.subscriber_timeout = 50ms}).find("subscriber_timeout"), std::string::npos);
+  EXPECT_NE(error_of({.stale_claim_timeout = -1ms}).find("stale_claim_timeout"), std::string::npos);
+  EXPECT_EQ(error_of({.heartbeat_interval = 10ms, .publisher_timeout = 20ms}), "");
+}
+
 // A child forked while the parent has a Context inherits it; dropping it
 // must not remove the parent's counters segment (named after the parent).
 TEST_F(ApiTest, ForkedChildDroppingItsInheritedContextLeavesTheParentsCounters) {
