@@ -52,9 +52,10 @@ class Subscription {
   template <class Handler>
   [[nodiscard]] std::expected<std::size_t, Error> poll(Handler&& handler, std::size_t limit) noexcept;
 
-  // Stream position of the next frame this subscription reads. On a
-  // broadcast channel (or journal), pass it back as start=POSITION to replay
-  // from there.
+  // Stream position of the next frame this subscription reads (between
+  // polls; in a handler, the end of the poll's batch). On a broadcast
+  // channel (or journal), pass it back as start=POSITION to replay from
+  // there (README, Known limits: a half-read fragmented message).
   std::uint64_t position() const noexcept;
   const CounterSet& counters() const noexcept { return counters_; }
   const std::string& channel() const noexcept { return uri_text_; }
