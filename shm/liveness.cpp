@@ -94,6 +94,33 @@ bool started_after(const ProcStat& stat, std::uint64_t beat_ns) noexcept {
   return stat.start_ns > beat_ns + suspended_ns + margin_ns;
 }
 
+// Whether a process whose leader is a zombie still runs other threads (its
+// main thread called pthread_exit): /proc/PID/stat shows the leader only.
+bool has_running_thread(std::uint32_t pid) noexcept {
+  char path[48];
+  *fmt::format_to_n(path, sizeof path - 1, "/proc/{}/task", pid).out = '\0';
+  DIR* tasks = ::opendir(path);
+  if (tasks == nullptr) return false;
+  bool running = false;
+  while (const dirent* task = ::readdir(tasks)) {
+    std::uint32_t tid = 0;
+    const std::string_view id(task->d_name);
+    if (std::from_chars(id.data(), id.data() + id.size(), tid).ec != std::errc{} || tid == pid) continue;
+    char stat_path[64];
+    *fmt::format_to_n(stat_path, sizeof stat_path - 1, "/proc/{}/task/{}/stat", pid, tid).out = '\0';
+    if (const auto stat = read_stat_file(stat_path); stat && stat->state != 'Z' && stat->state != 'X') {
+      running = true;
+      break;
+    }
+  }
+  ::closedir(tasks);
+  return running;
+}
+
+// Whether the leader of the process `stat` describes has exited: the
+// process has too, unless has_running_thread (then it runs on).
+bool leader_exited(const ProcStat& stat) noexcept { return stat.state == 'Z' || stat.state == 'X'; }
+
 // The process holding a slot word and what this process can tell of it;
 // nothing when the slot is free or the holder is dead (either way: take it).
 struct SlotHolder {
@@ -121,8 +148,16 @@ bool is_free_or_dead(std::uint64_t word, std::uint64_t& beat, std::chrono::nanos
   const std::uint64_t beat_ns = shared(beat).load(std::memory_order_relaxed);
   // The tag's boot bits collide once in 1024 boots; the beat tells then.
   if (is_from_before_reboot(beat_ns, monotonic_ns())) return true;
-  if (holder->seen == Presence::Unseen) return is_stale(beat_ns, stale_after);
-  return has_exited(holder->tag, beat_ns).value_or(false);
+  const bool stale = is_stale(beat_ns, stale_after);
+  if (holder->seen == Presence::Unseen) return stale;
+  const auto stat = read_proc_stat(holder->tag.pid);
+  if (!stat) return false;
+  // Exited, not reaped yet (a zombie): its writes are done.
+  if (leader_exited(*stat)) return !has_running_thread(holder->tag.pid);
+  // Only once the beat is stale: a beat may be older than its holder's
+  // start (a loser of take_slot may store its earlier stamp after the
+  // winner's), and a live holder would be taken for a pid reused.
+  return stale && started_after(*stat, beat_ns);
 }
 
 // Takes `slot` unless it holds a live process (is_free_or_dead); else
@@ -197,29 +232,6 @@ ProcessTag ProcessTag::self() noexcept {
   return tag;
 }
 
-// Whether a process whose leader is a zombie still runs other threads (its
-// main thread called pthread_exit): /proc/PID/stat shows the leader only.
-bool has_running_thread(std::uint32_t pid) noexcept {
-  char path[48];
-  *fmt::format_to_n(path, sizeof path - 1, "/proc/{}/task", pid).out = '\0';
-  DIR* tasks = ::opendir(path);
-  if (tasks == nullptr) return false;
-  bool running = false;
-  while (const dirent* task = ::readdir(tasks)) {
-    std::uint32_t tid = 0;
-    const std::string_view id(task->d_name);
-    if (std::from_chars(id.data(), id.data() + id.size(), tid).ec != std::errc{} || tid == pid) continue;
-    char stat_path[64];
-    *fmt::format_to_n(stat_path, sizeof stat_path - 1, "/proc/{}/task/{}/stat", pid, tid).out = '\0';
-    if (const auto stat = read_stat_file(stat_path); stat && stat->state != 'Z' && stat->state != 'X') {
-      running = true;
-      break;
-    }
-  }
-  ::closedir(tasks);
-  return running;
-}
-
 std::optional<bool> has_exited(ProcessTag holder, std::uint64_t since_ns) noexcept {
   switch (presence(holder)) {
     case Presence::Dead: return true;
@@ -230,7 +242,7 @@ std::optional<bool> has_exited(ProcessTag holder, std::uint64_t since_ns) noexce
   // and one that took the pid over since.
   const auto stat = read_proc_stat(holder.pid);
   if (!stat) return std::nullopt;
-  if (stat->state == 'Z' || stat->state == 'X') return !has_running_thread(holder.pid);
+  if (leader_exited(*stat)) return !has_running_thread(holder.pid);
   return started_after(*stat, since_ns);
 }
 

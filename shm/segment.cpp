@@ -243,6 +243,12 @@ Segment Segment::open_or_create(const SegmentOptions& o) {
                                                            "included)", capacity, max_frame)
                                              : ""));
   }
+  if (capacity < o.min_new_capacity_bytes) {
+    if (Backing::try_open(o.name, o.file_backed)) return open_matching();
+    throw SegmentError(fmt::format("segment '{}': capacity {}{} is below the {} needed", o.name, capacity,
+                                   o.capacity_bytes ? "" : " (the default; set capacity=)",
+                                   o.min_new_capacity_bytes));
+  }
   if (auto created = Backing::try_create(o.name, o.file_backed, o.mode)) {
     const std::size_t bytes = segment_bytes_for(capacity);
     try {

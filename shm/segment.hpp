@@ -41,6 +41,9 @@ struct SegmentOptions {
   std::optional<std::size_t> capacity_bytes;    // ring data bytes, power of two; default 1 MiB
   std::optional<std::size_t> max_frame_bytes;   // largest frame incl. header; default 64 KiB
   bool may_create = true;                  // false: open an existing segment only
+  // A new segment below this capacity is refused before it is made (the
+  // caller would refuse it after); an existing one is for the caller to judge.
+  std::size_t min_new_capacity_bytes = 0;
   unsigned mode = 0600;                    // permissions of a new segment
   std::uint32_t stream_id = 0;
   std::chrono::milliseconds open_timeout{2000};  // wait for a concurrent creator

@@ -230,6 +230,19 @@ TEST_F(LivenessTest, ZombieHolderIsTakenOverAtOnce) {
   ::waitpid(child, nullptr, 0);
 }
 
+// A take_slot loser may store its stamp after the winner's: the beat is
+// then older than its live holder's start, and fresh. Not a pid reused.
+TEST_F(LivenessTest, BeatingHolderKeepsItsSlotThoughItsBeatPredatesItsStart) {
+  const auto before_start = monotonic_ns();
+  std::this_thread::sleep_for(20ms);
+  const Sleeper holder;
+  d.publisher_beats[0] = before_start;
+  d.publishers[0] = holder.tag().pack();
+  EXPECT_FALSE(attach_publisher(d, true, stale_after));
+  d.publisher_beats[0] = before_start - 2'000'000'000ull;  // stale too: reused
+  EXPECT_TRUE(attach_publisher(d, true, stale_after));
+}
+
 // A journal keeps its slots across a reboot; the tag's boot bits tell that
 // except in 1 boot of 1024, and the holder's pid may name a process again.
 // Its beat, far ahead of the clock, tells then.

@@ -446,6 +446,10 @@ TEST_F(ApiTest, RefusedUriLeavesNoSegmentBehind) {
   auto pub = ctx.publication(uri("capacity=4m&max_frame=1k&max_message=1m"));
   EXPECT_EQ(pub.max_message_bytes(), 1u << 20);
   auto sub = ctx.subscription(uri("max_message=1m&capacity=4m"));
+  // Unset, the capacity is the existing segment's (4m), not the default's.
+  Context::remove_channel(uri());
+  auto mpsc = ctx.publication(uri("kind=mpsc&capacity=4m"));
+  EXPECT_NO_THROW((void)ctx.publication(uri("max_message=1m")));
 }
 
 // A subscriber stopped past subscriber_timeout in another pid namespace
