@@ -232,9 +232,9 @@ Segment Segment::open_or_create(const SegmentOptions& o) {
     check_matches(s.geometry(), s.kind(), o);
     return s;
   };
+  if (!o.may_create) return open_matching();
   // With a default filled in, a geometry unfit for a new segment may still
   // name an existing one (unset fields take its values): open that.
-  if (!o.may_create) return open_matching();
   if (auto problem = queue::RingGeometry{capacity, max_frame}.problem(); !problem.empty()) {
     const bool defaulted = !o.capacity_bytes || !o.max_frame_bytes;
     if (defaulted && Backing::try_open(o.name, o.file_backed)) return open_matching();
