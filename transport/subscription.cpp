@@ -62,6 +62,7 @@ Subscription::Subscription(std::shared_ptr<detail::ContextState> context, const 
     self_tag_ = shm::ProcessTag::self().pack();
     shm::forget_parked_readers(segment_.descriptor());  // none can be parked: we are the reader
   }
+  counters_.set(Counter::position, position());  // where it starts, before any poll
   // Last: nothing may throw after it (the keeper would beat into the
   // segment this object unmaps).
   if (exclusive_) context_->add_heartbeat(segment_.descriptor().subscriber_beat);

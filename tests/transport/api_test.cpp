@@ -326,6 +326,21 @@ TEST(ContextOptionsCheck, NonsenseIsASetupErrorNamingTheOption) {
   EXPECT_EQ(error_of({.heartbeat_interval = 10ms, .publisher_timeout = 20ms}), "");
 }
 
+TEST_F(ApiTest, PositionCounterSaysWhereASubscriptionStartsBeforeItsFirstPoll) {
+  auto pub = ctx.publication(uri("capacity=64k&max_frame=1k"));
+  {
+    auto first = ctx.subscription(uri());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(pub.offer(bytes(100)));
+    std::size_t got = 0;
+    for (int i = 0; i < 1000 && got < 3; ++i) ASSERT_TRUE(first.poll([&](const Message&) { ++got; }, 10));
+    ASSERT_EQ(got, 3u);
+  }
+  ASSERT_TRUE(pub.offer(bytes(100)));  // the ring does not restart under an unread frame
+  auto next = ctx.subscription(uri());
+  EXPECT_GT(next.position(), 0u);
+  EXPECT_EQ(next.counters().get(Counter::position), next.position());
+}
+
 // A child forked while the parent has a Context inherits it; dropping it
 // must not remove the parent's counters segment (named after the parent).
 TEST_F(ApiTest, ForkedChildDroppingItsInheritedContextLeavesTheParentsCounters) {
