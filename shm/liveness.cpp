@@ -117,9 +117,19 @@ bool has_running_thread(std::uint32_t pid) noexcept {
   return running;
 }
 
-// Whether the leader of the process `stat` describes has exited: the
-// process has too, unless has_running_thread (then it runs on).
-bool leader_exited(const ProcStat& stat) noexcept { return stat.state == 'Z' || stat.state == 'X'; }
+// What /proc says of the process that has `pid` now, against `beat_ns`, a
+// moment its slot's holder was known alive: it has exited but was not
+// reaped yet (a zombie with no thread left running), it started after the
+// beat (not the holder: a pid reused), or it may be the holder. Nothing
+// when /proc does not tell.
+enum class PidFate : std::uint8_t { MayBeHolder, Exited, Reused };
+std::optional<PidFate> pid_fate(std::uint32_t pid, std::uint64_t beat_ns) noexcept {
+  const auto stat = read_proc_stat(pid);
+  if (!stat) return std::nullopt;
+  if (stat->state == 'Z' || stat->state == 'X')
+    return has_running_thread(pid) ? PidFate::MayBeHolder : PidFate::Exited;
+  return started_after(*stat, beat_ns) ? PidFate::Reused : PidFate::MayBeHolder;
+}
 
 // The process holding a slot word and what this process can tell of it;
 // nothing when the slot is free or the holder is dead (either way: take it).
@@ -150,14 +160,12 @@ bool is_free_or_dead(std::uint64_t word, std::uint64_t& beat, std::chrono::nanos
   if (is_from_before_reboot(beat_ns, monotonic_ns())) return true;
   const bool stale = is_stale(beat_ns, stale_after);
   if (holder->seen == Presence::Unseen) return stale;
-  const auto stat = read_proc_stat(holder->tag.pid);
-  if (!stat) return false;
-  // Exited, not reaped yet (a zombie): its writes are done.
-  if (leader_exited(*stat)) return !has_running_thread(holder->tag.pid);
-  // Only once the beat is stale: a beat may be older than its holder's
-  // start (a loser of take_slot may store its earlier stamp after the
-  // winner's), and a live holder would be taken for a pid reused.
-  return stale && started_after(*stat, beat_ns);
+  const auto fate = pid_fate(holder->tag.pid, beat_ns);
+  // A zombie's writes are done. A reused pid only once the beat is stale: a
+  // beat may be older than its holder's start (a loser of take_slot may
+  // store its earlier stamp after the winner's), and a live holder would
+  // be taken for a pid reused.
+  return fate == PidFate::Exited || (stale && fate == PidFate::Reused);
 }
 
 // Takes `slot` unless it holds a live process (is_free_or_dead); else
@@ -240,10 +248,9 @@ std::optional<bool> has_exited(ProcessTag holder, std::uint64_t since_ns) noexce
   }
   // kill() finds a process that exited and was not reaped yet (a zombie),
   // and one that took the pid over since.
-  const auto stat = read_proc_stat(holder.pid);
-  if (!stat) return std::nullopt;
-  if (leader_exited(*stat)) return !has_running_thread(holder.pid);
-  return started_after(*stat, since_ns);
+  const auto fate = pid_fate(holder.pid, since_ns);
+  if (!fate) return std::nullopt;
+  return *fate != PidFate::MayBeHolder;
 }
 
 bool claim_owner_gone(const SegmentDescriptor& d, std::uint64_t owner, std::chrono::nanoseconds stale_after) noexcept {
