@@ -8,6 +8,7 @@
 
 #include "shm/liveness.hpp"
 #include "transport/errors.hpp"
+#include "transport/uri.hpp"
 
 namespace sluice {
 
@@ -36,8 +37,8 @@ std::string counters_segment_name(std::uint64_t pid) {
   // The kernel's fixed inode of the initial pid namespace (PROC_PID_INIT_INO).
   constexpr std::uint32_t initial_pid_namespace = 0xEFFFFFFCu;
   const auto ns = shm::ProcessTag::self().pid_namespace;
-  if (ns == initial_pid_namespace || ns == 0) return fmt::format("sluice-counters-{}", pid);
-  return fmt::format("sluice-counters-{}-{}", pid, ns);
+  if (ns == initial_pid_namespace || ns == 0) return fmt::format("sluice-{}{}", reserved_name_prefix, pid);
+  return fmt::format("sluice-{}{}-{}", reserved_name_prefix, pid, ns);
 }
 
 CountersSegment::CountersSegment() : name_(counters_segment_name(static_cast<std::uint64_t>(::getpid()))) {

@@ -12,8 +12,6 @@ namespace sluice {
 
 namespace {
 
-constexpr std::string_view reserved_name_prefix = "counters-";
-
 [[noreturn]] void fail(std::string_view uri, std::string_view what) {
   throw SetupError(fmt::format("bad channel URI '{}': {}", uri, what));
 }
@@ -121,7 +119,6 @@ Uri Uri::parse(std::string_view text) {
     fail(text, "channel name must have 1 to 200 characters");
   for (char c : name)
     if (!is_name_char(c)) fail(text, fmt::format("channel name has '{}' (allowed: A-Z a-z 0-9 . _ -)", c));
-  // sluice-counters-PID is a process's counters segment (transport/counters.hpp).
   if (name.starts_with(reserved_name_prefix))
     fail(text, fmt::format("channel names starting with '{}' are reserved for counters segments",
                            reserved_name_prefix));

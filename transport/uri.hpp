@@ -20,6 +20,10 @@
 
 namespace sluice {
 
+// Channel names may not start with this: sluice-counters-PID, beside the
+// channels' sluice-NAME, is a process's counters segment (counters.hpp).
+inline constexpr std::string_view reserved_name_prefix = "counters-";
+
 struct ShmChannel {
   std::string name;                               // [A-Za-z0-9._-], 1..200, not counters-*
   std::optional<shm::RingKind> kind;              // kind=; default spsc when creating
