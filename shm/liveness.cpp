@@ -240,28 +240,14 @@ ProcessTag ProcessTag::self() noexcept {
   return tag;
 }
 
-std::optional<bool> has_exited(ProcessTag holder, std::uint64_t since_ns) noexcept {
-  switch (presence(holder)) {
-    case Presence::Dead: return true;
-    case Presence::Unseen: return std::nullopt;
-    case Presence::Alive: break;
-  }
-  // kill() finds a process that exited and was not reaped yet (a zombie),
-  // and one that took the pid over since.
-  const auto fate = pid_fate(holder.pid, since_ns);
-  if (!fate) return std::nullopt;
-  return *fate != PidFate::MayBeHolder;
-}
-
 bool claim_owner_gone(const SegmentDescriptor& d, std::uint64_t owner, std::chrono::nanoseconds stale_after) noexcept {
   auto& desc = const_cast<SegmentDescriptor&>(d);  // atomic_ref needs non-const; loads only
   for (std::size_t i = 0; i < max_publishers; ++i) {
     if (shared(desc.publishers[i]).load(std::memory_order_acquire) != owner) continue;
-    // Its slot's last beat is a moment it was known alive: a process that
-    // started after it is not the owner but a pid reused.
-    const auto beat = shared(desc.publisher_beats[i]).load(std::memory_order_relaxed);
-    if (const auto exited = has_exited(ProcessTag::unpack(owner), beat)) return *exited;
-    return is_stale(beat, stale_after);  // another pid namespace: its heartbeat tells
+    // Judged as a slot taken over would be: a claim is skipped exactly when
+    // another publisher could take its owner's slot, never while the owner
+    // might still commit it.
+    return is_free_or_dead(owner, desc.publisher_beats[i], stale_after);
   }
   return true;  // no slot holds it: that publisher detached, or was reclaimed as dead
 }

@@ -71,15 +71,11 @@ enum class Presence : std::uint8_t {
   Unseen,  // in another pid namespace (or one unknown: no /proc): only a heartbeat can tell
 };
 Presence presence(ProcessTag holder) noexcept;
-// Whether `holder`, running at `since_ns` (CLOCK_MONOTONIC), has exited
-// since: dead, a zombie (with no thread left running), or its pid taken by
-// a younger process. Nothing when this process cannot tell (another pid
-// namespace, no /proc). Reads /proc: for rare checks, not the idle path.
-std::optional<bool> has_exited(ProcessTag holder, std::uint64_t since_ns) noexcept;
 // Whether the publisher whose packed tag `owner` an mpsc claim recorded is
 // gone: no publisher slot holds it (it detached, or was reclaimed as dead),
-// or its process exited since its slot's last beat, or (another pid
-// namespace) that beat is older than `stale_after`. Reads /proc.
+// or its slot could be taken over (is_free_or_dead in liveness.cpp: its
+// process exited, or its pid was reused and its beat is older than
+// `stale_after`, or in another pid namespace that beat is). Reads /proc.
 bool claim_owner_gone(const SegmentDescriptor& d, std::uint64_t owner, std::chrono::nanoseconds stale_after) noexcept;
 // "pid N", plus where it lives if not in this process's pid namespace.
 std::string describe(ProcessTag holder);
