@@ -111,7 +111,8 @@ BroadcastReader::BroadcastReader(std::span<std::byte> region, RingGeometry geome
       mask_(geometry.capacity_bytes - 1),
       position_(writer_position()),
       pacer_(geometry.capacity_bytes, stream_end_still),
-      scratch_(align_frame(geometry.max_frame_bytes) + batch_bytes) {
+      scratch_(align_frame(geometry.max_frame_bytes) + batch_bytes),
+      frame_positions_(scratch_.size() / frame_header_bytes) {
   if (start == ReaderStart::Earliest) position_ = earliest_position();
 }
 
@@ -206,8 +207,8 @@ std::expected<std::size_t, FrameError> BroadcastReader::copy_batch(std::size_t l
     if (used + bytes > scratch_.size()) break;
     copy_racy(to + frame_header_bytes, from + frame_header_bytes, view->frame_bytes() - frame_header_bytes);
     used += bytes;
+    frame_positions_[copied++] = at;
     at += bytes;
-    ++copied;
   }
   // A torn copy can look like anything, a corrupt header included: only
   // frames the writer did not lap count, errors included.

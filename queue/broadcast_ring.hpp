@@ -116,6 +116,9 @@ class BroadcastReader {
 
   // Stream position of the next frame this reader will read.
   std::uint64_t position() const noexcept { return position_; }
+  // Inside poll's handler: the stream position of the frame it was handed
+  // (a position a reader may seek() to, e.g. a message's first fragment).
+  std::uint64_t delivering_position() const noexcept { return delivering_; }
   // Moves to `position` (one a reader saw in position() earlier) if it is a
   // frame boundary still intact in the ring; false and unmoved otherwise.
   // Walks the headers of up to a lap: a set-up cost, not for the hot path.
@@ -136,7 +139,8 @@ class BroadcastReader {
   bool lapped_since(std::uint64_t from) const noexcept;
   std::uint64_t earliest_position() const noexcept;
   // Copies the data frames that start in [position_, end) into scratch_,
-  // back to back and 32-byte aligned: at most `limit` and what fits.
+  // back to back and 32-byte aligned, and their positions into
+  // frame_positions_: at most `limit` and what fits.
   // Padding is skipped. Advances past them and returns how many, 0 after a
   // lap (then resynchronised), or the error of the frame at the position.
   std::expected<std::size_t, FrameError> copy_batch(std::size_t limit, std::uint64_t end) noexcept;
@@ -151,6 +155,8 @@ class BroadcastReader {
   std::uint64_t lost_bytes_ = 0;
   StreamPacer pacer_;
   std::vector<std::byte> scratch_;
+  std::vector<std::uint64_t> frame_positions_;  // of the frames in scratch_, one per header it can hold
+  std::uint64_t delivering_ = 0;
 };
 
 template <class Handler>
@@ -168,6 +174,7 @@ std::expected<std::size_t, FrameError> BroadcastReader::poll(Handler&& handler,
   for (std::size_t i = 0; i < *copied; ++i) {
     std::int32_t length;
     std::memcpy(&length, frame, sizeof length);
+    delivering_ = frame_positions_[i];
     handler(FrameView(frame, length));
     frame += align_frame(static_cast<std::size_t>(length));
   }

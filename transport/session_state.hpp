@@ -27,6 +27,8 @@ class Reassembly {
   std::size_t abandon() noexcept;
   std::span<const std::byte> message() const noexcept { return {buffer_.data(), size_}; }
   std::size_t fragments_dropped() const noexcept { return dropped_; }
+  // A message was begun and is not complete (nor abandoned) yet.
+  bool in_progress() const noexcept { return in_progress_; }
 
  private:
   std::size_t max_message_bytes_;
@@ -53,6 +55,9 @@ struct SessionState {
   std::uint64_t last_switch = 0;  // when the subscription last turned to this session
   queue::SequenceTracker tracker;
   Reassembly reassembly;
+  // Broadcast: the stream position of the first fragment of the message
+  // in reassembly (a replay from there gets it whole).
+  std::uint64_t message_start = 0;
 };
 
 }  // namespace sluice

@@ -127,6 +127,11 @@ void Subscription::start_at(std::uint64_t position) {
 }
 
 std::uint64_t Subscription::position() const noexcept {
+  // The message read last is the only one that may be half read: a
+  // publisher that started a new session left its old one's for good.
+  if (std::holds_alternative<queue::BroadcastReader>(ring_) && last_session_ != nullptr &&
+      last_session_->reassembly.in_progress())
+    return last_session_->message_start;
   return std::visit([](const auto& ring) { return ring.position(); }, ring_);
 }
 
@@ -180,6 +185,9 @@ Subscription::Accept Subscription::accept(const queue::FrameView& f) noexcept {
   if (f.flags() == queue::unfragmented_flags) return Accept::Whole;
   const auto before = s.reassembly.fragments_dropped();
   const auto step = s.reassembly.add(f);
+  if (const auto* reader = std::get_if<queue::BroadcastReader>(&ring_);
+      reader != nullptr && step == Reassembly::Step::Partial && f.has_flag(queue::FrameFlags::Begin))
+    s.message_start = reader->delivering_position();
   counters_.add(Counter::fragments_dropped, s.reassembly.fragments_dropped() - before);
   return step == Reassembly::Step::Complete ? Accept::Reassembled : Accept::Skip;
 }

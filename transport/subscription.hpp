@@ -55,7 +55,8 @@ class Subscription {
   // Stream position of the next frame this subscription reads (between
   // polls; in a handler, the end of the poll's batch). On a broadcast
   // channel (or journal), pass it back as start=POSITION to replay from
-  // there (README, Known limits: a half-read fragmented message).
+  // there. While a fragmented message is half read, it names the
+  // message's first fragment, so a replay from it gets the whole message.
   std::uint64_t position() const noexcept;
   const CounterSet& counters() const noexcept { return counters_; }
   const std::string& channel() const noexcept { return uri_text_; }
@@ -191,7 +192,7 @@ std::expected<std::size_t, Error> Subscription::poll_ring(RingType& ring, Handle
   waiter_.reset();
   counters_.add(Counter::frames_received, frames);
   counters_.add(Counter::messages_received, delivered);
-  counters_.set(Counter::position, ring.position());
+  counters_.set(Counter::position, position());
   return delivered;
 }
 

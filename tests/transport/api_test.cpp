@@ -439,6 +439,37 @@ TEST_F(ApiTest, BroadcastSubscriberReplaysFromAPositionItRecorded) {
   EXPECT_EQ(replayed, (std::vector<std::uint64_t>{5, 6, 7, 8, 9, 10}));
 }
 
+// A position read while a fragmented message is half read names that
+// message's first fragment: a replay from it gets the message whole, where
+// one from the next fragment would drop the rest.
+TEST_F(ApiTest, ReplayFromAPositionTakenMidMessageGetsThatMessageWhole) {
+  auto pub = ctx.publication(uri("kind=broadcast&max_frame=1k"));
+  auto first = ctx.subscription(uri());
+  ASSERT_TRUE(pub.offer(bytes(100, 1)));
+  ASSERT_TRUE(pub.offer(bytes(2500, 2)));  // three fragments
+  ASSERT_TRUE(pub.offer(bytes(100, 3)));
+  std::vector<std::vector<std::byte>> seen;
+  const auto keep = [](auto& into) {
+    return [&into](const Message& m) { into.emplace_back(m.payload().begin(), m.payload().end()); };
+  };
+  for (int frame = 0; frame < 3; ++frame) ASSERT_TRUE(first.poll(keep(seen), 1));  // 100, then 2 of 3
+  ASSERT_EQ(seen.size(), 1u);
+  const auto resume_at = first.position();
+  EXPECT_EQ(first.counters().get(Counter::position), resume_at);
+  auto replay = ctx.subscription(uri("start=" + std::to_string(resume_at)));
+  std::vector<std::vector<std::byte>> replayed;
+  ASSERT_TRUE(replay.poll(keep(replayed), 100));
+  ASSERT_EQ(replayed.size(), 2u);
+  EXPECT_EQ(replayed[0], bytes(2500, 2));
+  EXPECT_EQ(replayed[1], bytes(100, 3));
+  EXPECT_EQ(replay.counters().get(Counter::fragments_dropped), 0u);
+  // The first subscription goes on from where it read, not from there.
+  ASSERT_TRUE(first.poll(keep(seen), 100));
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[1], bytes(2500, 2));
+  EXPECT_EQ(first.position(), replay.position());
+}
+
 TEST_F(ApiTest, StartPositionThatIsNotAFrameBoundaryIsASetupError) {
   auto pub = ctx.publication(uri("kind=broadcast"));
   ASSERT_TRUE(pub.offer(bytes(100)));
