@@ -37,7 +37,7 @@ enum class Counter : std::uint16_t {
   lost_bytes,         // bytes skipped when lapped
   fragments_dropped,  // fragments of messages that never completed
   corrupt_frames,     // frames that failed validation
-  position,           // publication: bytes written; subscription: bytes consumed
+  position,           // publication: stream position written up to; subscription: Subscription::position()
   stale_claims,       // mpsc claims of dead producers turned into padding
   count_              // sentinel
 };

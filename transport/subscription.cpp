@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "shm/liveness.hpp"
 #include "transport/context_state.hpp"
@@ -78,6 +79,7 @@ Subscription::Subscription(Subscription&& o) noexcept
       counters_(o.counters_),
       max_message_bytes_(o.max_message_bytes_),
       sessions_(std::move(o.sessions_)),
+      last_session_(std::exchange(o.last_session_, nullptr)),  // into sessions_' buffer, which moved
       session_switches_(o.session_switches_),
       idle_polls_(o.idle_polls_),
       lapped_seen_(o.lapped_seen_),
@@ -127,12 +129,17 @@ void Subscription::start_at(std::uint64_t position) {
 }
 
 std::uint64_t Subscription::position() const noexcept {
+  const std::uint64_t next = std::visit([](const auto& ring) { return ring.position(); }, ring_);
   // The message read last is the only one that may be half read: a
   // publisher that started a new session left its old one's for good.
   if (std::holds_alternative<queue::BroadcastReader>(ring_) && last_session_ != nullptr &&
-      last_session_->reassembly.in_progress())
-    return last_session_->message_start;
-  return std::visit([](const auto& ring) { return ring.position(); }, ring_);
+      last_session_->reassembly.in_progress()) {
+    // seek() takes positions in the writer's current lap only: a message
+    // begun in the lap before the next frame's would be refused outright.
+    const std::uint64_t capacity = segment_.geometry().capacity_bytes;
+    if (last_session_->message_start / capacity == next / capacity) return last_session_->message_start;
+  }
+  return next;
 }
 
 SessionState& Subscription::find_or_add_session(const queue::FrameView& f) noexcept {
@@ -195,6 +202,9 @@ Subscription::Accept Subscription::accept(const queue::FrameView& f) noexcept {
 void Subscription::count_broadcast_loss(const queue::BroadcastReader& reader) noexcept {
   if (reader.lapped() == lapped_seen_) return;
   lapped_seen_ = reader.lapped();
+  // The rest of a half-read message was lapped with everything else (and
+  // its first fragment is no position to replay from any more).
+  if (last_session_ != nullptr) counters_.add(Counter::fragments_dropped, last_session_->reassembly.abandon());
   counters_.set(Counter::lapped, reader.lapped());
   counters_.set(Counter::lost_bytes, reader.lost_bytes());
 }

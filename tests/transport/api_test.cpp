@@ -470,6 +470,73 @@ TEST_F(ApiTest, ReplayFromAPositionTakenMidMessageGetsThatMessageWhole) {
   EXPECT_EQ(first.position(), replay.position());
 }
 
+TEST_F(ApiTest, MovedSubscriptionKeepsItsHalfReadMessage) {
+  auto pub = ctx.publication(uri("kind=broadcast&max_frame=1k"));
+  auto sub = ctx.subscription(uri());
+  ASSERT_TRUE(pub.offer(bytes(10, 1)));
+  ASSERT_TRUE(pub.offer(bytes(2500, 2)));  // three fragments
+  for (int frame = 0; frame < 3; ++frame) ASSERT_TRUE(sub.poll([](const Message&) {}, 1));
+  const auto resume_at = sub.position();
+  Subscription moved(std::move(sub));
+  EXPECT_EQ(moved.position(), resume_at);
+  std::vector<std::byte> got;
+  ASSERT_TRUE(moved.poll([&](const Message& m) { got.assign(m.payload().begin(), m.payload().end()); }, 10));
+  EXPECT_EQ(got, bytes(2500, 2));
+}
+
+// seek() takes the writer's current lap only: a message begun at the end
+// of the previous lap is named by its next fragment, a position a replay
+// can start from (dropping, and counting, the rest of that message).
+TEST_F(ApiTest, PositionMidMessageBegunInThePreviousLapNamesTheNextFragment) {
+  auto pub = ctx.publication(uri("kind=broadcast&capacity=64k&max_frame=1k"));
+  auto first = ctx.subscription(uri());
+  const std::size_t fragment = 1024 - 32;  // one whole frame
+  std::vector<std::vector<std::byte>> seen;
+  const auto keep = [](auto& into) {
+    return [&into](const Message& m) { into.emplace_back(m.payload().begin(), m.payload().end()); };
+  };
+  const auto read_frames = [&](std::uint64_t frames) {
+    for (int poll = 0; poll < 100'000 && first.counters().get(Counter::frames_received) < frames; ++poll)
+      ASSERT_TRUE(first.poll(keep(seen), 1));
+    ASSERT_EQ(first.counters().get(Counter::frames_received), frames);
+  };
+  // Read as written: a broadcast writer laps a reader that lags a ring behind.
+  for (int i = 0; i < 63; ++i) ASSERT_TRUE(pub.offer(bytes(fragment, i)));  // up to 1 KiB before the lap end
+  read_frames(63);
+  ASSERT_TRUE(pub.offer(bytes(3 * fragment, 7)));  // its first fragment ends the lap
+  ASSERT_TRUE(pub.offer(bytes(10, 8)));
+  read_frames(65);  // two of its three fragments
+  EXPECT_EQ(first.position(), 64 * 1024u + 1024u);
+  std::optional<Subscription> replay;
+  ASSERT_NO_THROW(replay.emplace(ctx.subscription(uri("start=" + std::to_string(first.position())))));
+  std::vector<std::vector<std::byte>> replayed;
+  ASSERT_TRUE(replay->poll(keep(replayed), 100));
+  ASSERT_EQ(replayed.size(), 1u);
+  EXPECT_EQ(replayed[0], bytes(10, 8));
+  EXPECT_EQ(replay->counters().get(Counter::fragments_dropped), 1u);
+}
+
+// A reader lapped while a message was half read drops (and counts) its
+// fragments: its position is the writer's, not the lapped first fragment's.
+TEST_F(ApiTest, LappedReaderDropsItsHalfReadMessage) {
+  auto pub = ctx.publication(uri("kind=broadcast&capacity=64k&max_frame=1k"));
+  auto sub = ctx.subscription(uri());
+  const std::size_t fragment = 1024 - 32;
+  ASSERT_TRUE(pub.offer(bytes(3 * fragment, 1)));
+  std::vector<std::vector<std::byte>> seen;
+  const auto keep = [&seen](const Message& m) { seen.emplace_back(m.payload().begin(), m.payload().end()); };
+  for (int frame = 0; frame < 2; ++frame) ASSERT_TRUE(sub.poll(keep, 1));
+  EXPECT_EQ(sub.position(), 0u) << "the half-read message's first fragment";
+  for (int i = 0; i < 70; ++i) ASSERT_TRUE(pub.offer(bytes(fragment, i)));  // more than a lap
+  for (int poll = 0; poll < 100'000 && sub.counters().get(Counter::lapped) == 0; ++poll)
+    ASSERT_TRUE(sub.poll(keep, 100));
+  EXPECT_EQ(sub.counters().get(Counter::lapped), 1u);
+  EXPECT_EQ(sub.counters().get(Counter::fragments_dropped), 2u);
+  EXPECT_TRUE(seen.empty());
+  EXPECT_NE(sub.position(), 0u);
+  EXPECT_NO_THROW((void)ctx.subscription(uri("start=" + std::to_string(sub.position()))));
+}
+
 TEST_F(ApiTest, StartPositionThatIsNotAFrameBoundaryIsASetupError) {
   auto pub = ctx.publication(uri("kind=broadcast"));
   ASSERT_TRUE(pub.offer(bytes(100)));
