@@ -1,0 +1,308 @@
+// layer_pingpong: where a sluice round trip spends its time beyond the
+// floor, layer by layer, measured in one process pair.
+//
+// Four 64-byte two-process ping-pongs take turns in blocks of round trips
+// between the same two pinned processes:
+//   raw-cacheline   one cache line per direction, the message's own first
+//                   word is the signal (the floor; as sluice-bench's row)
+//   restart-model   the memory protocol of sluice's spsc ring and nothing
+//                   else: a 32-byte header and the payload in the same
+//                   first bytes of the ring every time, a length word as
+//                   the commit, the consumer zeroing what it read on its
+//                   next poll, the producer waiting for that word to clear
+//   spsc-ring       queue::SpscRing itself, over shared memory
+//   sluice-shm      Publication/Subscription on a shm channel
+// Each block's p50 is divided by the raw block's p50 next to it: on a VM
+// whose vCPU placement moves every second or so (raw RTT 100 ns one
+// moment, 400 ns the next), separate runs compare different machines, and
+// only ratios of neighbouring blocks are fair. The report gives the median
+// and quartiles of those ratios, and each row's percentiles over all its
+// round trips. Output: a table, and JSON with --json FILE.
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "queue/spsc_ring.hpp"
+#include "sluice.hpp"
+
+namespace {
+
+using namespace sluice;
+using Ticks = std::uint64_t;
+constexpr std::size_t message_bytes = 64;
+constexpr std::size_t ring_capacity = 1 << 20;
+
+void pause_once() noexcept {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#endif
+}
+
+Ticks now_ticks() noexcept {
+#if defined(__x86_64__)
+  return __builtin_ia32_rdtsc();
+#else
+  return static_cast<Ticks>(std::chrono::steady_clock::now().time_since_epoch().count());
+#endif
+}
+
+double ns_per_tick() {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Ticks k0 = now_ticks();
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(50)) {
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  const Ticks k1 = now_ticks();
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(k1 - k0);
+}
+
+void pin_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  (void)sched_setaffinity(0, sizeof set, &set);  // one CPU only: run unpinned
+}
+
+std::atomic_ref<std::uint64_t> word64(std::byte* at) {
+  return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(at));
+}
+std::atomic_ref<std::uint32_t> word32(std::byte* at) {
+  return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(at));
+}
+
+// One direction of each row: send() and receive() a 64-byte message.
+struct RawLine {
+  std::byte* line;
+  std::uint64_t count = 0;
+  void send(const std::byte* msg) {
+    std::memcpy(line + 8, msg + 8, message_bytes - 8);
+    word64(line).store(++count, std::memory_order_release);
+  }
+  void receive(std::byte* msg) {
+    ++count;
+    while (word64(line).load(std::memory_order_acquire) != count) pause_once();
+    std::memcpy(msg + 8, line + 8, message_bytes - 8);
+  }
+};
+
+struct RestartModel {
+  std::byte* frame;
+  bool read_one = false;
+  void send(const std::byte* msg) {
+    queue::prefetch_for_write(frame);
+    queue::prefetch_for_write(frame + 64);
+    while (word32(frame).load(std::memory_order_acquire) != 0) pause_once();
+    std::memcpy(frame + 32, msg, message_bytes);
+    std::memset(frame + 4, 0, 28);
+    word32(frame).store(32 + message_bytes, std::memory_order_release);
+  }
+  void receive(std::byte* msg) {
+    if (read_one) {  // hand the frame back, as the ring's next (empty) poll does
+      std::memset(frame + 4, 0, 32 + message_bytes - 4);
+      word32(frame).store(0, std::memory_order_release);
+    }
+    while (word32(frame).load(std::memory_order_acquire) == 0) pause_once();
+    std::memcpy(msg, frame + 32, message_bytes);
+    read_one = true;
+  }
+};
+
+struct Ring {
+  queue::SpscRing ring;
+  void send(const std::byte* msg) {
+    while (!ring.offer(std::span<const std::byte>(msg, message_bytes), queue::FrameFields{.seq = 1})) {
+    }
+  }
+  void receive(std::byte* msg) {
+    for (;;) {
+      const auto got = ring.poll(
+          [&](const queue::FrameView& f) { std::memcpy(msg, f.payload().data(), message_bytes); }, 1);
+      if (got && *got == 1) return;
+      pause_once();  // as a spinning Subscription does between empty polls
+    }
+  }
+};
+
+struct Channel {
+  std::optional<Publication> pub;
+  std::optional<Subscription> sub;
+  void send(const std::byte* msg) {
+    while (!pub->offer(std::span<const std::byte>(msg, message_bytes))) {
+    }
+  }
+  void receive(std::byte* msg) {
+    for (;;) {
+      const auto got =
+          sub->poll([&](const Message& m) { std::memcpy(msg, m.payload().data(), message_bytes); }, 1);
+      if (got && *got == 1) return;
+    }
+  }
+};
+
+// A row: one instance per direction ([0] initiator -> responder).
+template <class Direction>
+struct Row {
+  Direction to_responder, to_initiator;
+};
+
+struct Options {
+  int blocks = 60;
+  int block_round_trips = 1000;
+  std::string json_path;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--blocks" && has_value) {
+      o.blocks = std::max(3, std::atoi(argv[++i]));
+    } else if (a == "--block" && has_value) {
+      o.block_round_trips = std::max(100, std::atoi(argv[++i]));
+    } else if (a == "--json" && has_value) {
+      o.json_path = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: layer_pingpong [--blocks N] [--block ROUND_TRIPS] [--json FILE]\n");
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+double percentile(std::vector<Ticks> v, double p) {
+  std::sort(v.begin(), v.end());
+  return static_cast<double>(v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  const std::size_t ring_bytes = queue::ring_required_bytes(ring_capacity);
+  // One page-aligned area per direction and row.
+  const std::size_t area_bytes = (ring_bytes + 4095) / 4096 * 4096;
+  const std::size_t areas = 6;
+  auto* mem = static_cast<std::byte*>(mmap(nullptr, area_bytes * areas, PROT_READ | PROT_WRITE,
+                                           MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0));
+  if (mem == MAP_FAILED) {
+    std::perror("mmap");
+    return 1;
+  }
+  const auto area = [&](std::size_t i) { return mem + area_bytes * i; };
+  const std::string base = "layer-pingpong-" + std::to_string(::getpid());
+  const std::string ping = "shm:" + base + "-ping", pong = "shm:" + base + "-pong";
+  const double tick_ns = ns_per_tick();
+
+  const pid_t child = ::fork();
+  if (child < 0) {
+    std::perror("fork");
+    return 1;
+  }
+  const bool responder = child == 0;
+  ::alarm(120);  // a peer that died leaves the other spinning: end both
+  pin_to(responder ? 1 : 0);
+
+  const queue::RingGeometry geometry{ring_capacity, 64 * 1024};
+  Row<RawLine> raw{{area(0)}, {area(1)}};
+  Row<RestartModel> model{{area(2)}, {area(3)}};
+  Row<Ring> ring{{queue::SpscRing(std::span(area(4), ring_bytes), geometry)},
+                 {queue::SpscRing(std::span(area(5), ring_bytes), geometry)}};
+  Context ctx;
+  Row<Channel> shm;
+  try {
+    // Either side may create a channel; the responder subscribes first.
+    if (responder) {
+      shm.to_responder.sub.emplace(ctx.subscription(ping));
+      shm.to_initiator.pub.emplace(ctx.publication(pong));
+    } else {
+      shm.to_responder.pub.emplace(ctx.publication(ping));
+      shm.to_initiator.sub.emplace(ctx.subscription(pong));
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "layer_pingpong: %s\n", e.what());
+    if (!responder) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, nullptr, 0);
+    }
+    return 1;
+  }
+
+  constexpr int rows = 4;
+  const char* names[rows] = {"raw-cacheline", "restart-model", "spsc-ring", "sluice-shm"};
+  std::vector<Ticks> block[rows];
+  std::vector<Ticks> all[rows];
+  std::vector<double> ratios[rows];
+  std::byte msg[message_bytes]{};
+  const auto run = [&](auto& row, int index) {
+    auto& out = responder ? row.to_initiator : row.to_responder;
+    auto& in = responder ? row.to_responder : row.to_initiator;
+    block[index].resize(static_cast<std::size_t>(o.block_round_trips));
+    for (auto& sample : block[index]) {
+      if (responder) {
+        in.receive(msg);
+        out.send(msg);
+        continue;
+      }
+      const Ticks t0 = now_ticks();
+      out.send(msg);
+      in.receive(msg);
+      sample = now_ticks() - t0;
+    }
+  };
+  // Two warm-up blocks, then the measured ones.
+  for (int b = 0; b < o.blocks + 2; ++b) {
+    run(raw, 0);
+    run(model, 1);
+    run(ring, 2);
+    run(shm, 3);
+    if (responder || b < 2) continue;
+    const double raw_p50 = percentile(block[0], 0.5);
+    for (int r = 0; r < rows; ++r) {
+      ratios[r].push_back(percentile(block[r], 0.5) / raw_p50);
+      all[r].insert(all[r].end(), block[r].begin(), block[r].end());
+    }
+  }
+  if (responder) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  Context::remove_channel(ping);
+  Context::remove_channel(pong);
+
+  nlohmann::json report = {{"bench", "layer_pingpong"},
+                           {"message_bytes", message_bytes},
+                           {"blocks", o.blocks},
+                           {"block_round_trips", o.block_round_trips},
+                           {"rows", nlohmann::json::array()}};
+  std::printf("64-byte ping-pong, %d blocks of %d round trips per row, rows taking turns\n", o.blocks,
+              o.block_round_trips);
+  std::printf("%-15s %8s %8s %8s   %s\n", "row", "p50 ns", "p99 ns", "p99.9 ns",
+              "block p50 / raw block p50: median (quartiles)");
+  for (int r = 0; r < rows; ++r) {
+    std::sort(ratios[r].begin(), ratios[r].end());
+    const auto at = [&](double q) { return ratios[r][static_cast<std::size_t>(q * static_cast<double>(ratios[r].size() - 1))]; };
+    const double p50 = percentile(all[r], 0.5) * tick_ns, p99 = percentile(all[r], 0.99) * tick_ns,
+                 p999 = percentile(all[r], 0.999) * tick_ns;
+    std::printf("%-15s %8.0f %8.0f %8.0f   %.2fx (%.2f..%.2f)\n", names[r], p50, p99, p999, at(0.5), at(0.25),
+                at(0.75));
+    report["rows"].push_back({{"name", names[r]},
+                              {"rtt_ns", {{"p50", p50}, {"p99", p99}, {"p999", p999}}},
+                              {"p50_ratio_to_raw", {{"median", at(0.5)}, {"q1", at(0.25)}, {"q3", at(0.75)}}}});
+  }
+  if (!o.json_path.empty()) std::ofstream(o.json_path) << report.dump(2) << "\n";
+  return 0;
+}
