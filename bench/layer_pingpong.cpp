@@ -19,6 +19,7 @@
 // and quartiles of those ratios, and each row's percentiles over all its
 // round trips. Output: a table, and JSON with --json FILE.
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,11 +34,13 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "queue/spsc_ring.hpp"
+#include "shm/wait_strategy.hpp"
 #include "sluice.hpp"
 
 namespace {
@@ -46,12 +49,6 @@ using namespace sluice;
 using Ticks = std::uint64_t;
 constexpr std::size_t message_bytes = 64;
 constexpr std::size_t ring_capacity = 1 << 20;
-
-void pause_once() noexcept {
-#if defined(__x86_64__)
-  __builtin_ia32_pause();
-#endif
-}
 
 Ticks now_ticks() noexcept {
 #if defined(__x86_64__)
@@ -71,11 +68,19 @@ double ns_per_tick() {
   return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(k1 - k0);
 }
 
-void pin_to(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  (void)sched_setaffinity(0, sizeof set, &set);  // one CPU only: run unpinned
+// Pins this thread to the `nth` CPU this process may run on (0 or 1); with
+// fewer allowed CPUs it stays unpinned.
+void pin_to_allowed(int nth) {
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2) return;
+  for (int cpu = 0, seen = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed) || seen++ != nth) continue;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    (void)sched_setaffinity(0, sizeof one, &one);
+    return;
+  }
 }
 
 std::atomic_ref<std::uint64_t> word64(std::byte* at) {
@@ -95,7 +100,7 @@ struct RawLine {
   }
   void receive(std::byte* msg) {
     ++count;
-    while (word64(line).load(std::memory_order_acquire) != count) pause_once();
+    while (word64(line).load(std::memory_order_acquire) != count) shm::IdleWaiter::pause();
     std::memcpy(msg + 8, line + 8, message_bytes - 8);
   }
 };
@@ -106,7 +111,7 @@ struct RestartModel {
   void send(const std::byte* msg) {
     queue::prefetch_for_write(frame);
     queue::prefetch_for_write(frame + 64);
-    while (word32(frame).load(std::memory_order_acquire) != 0) pause_once();
+    while (word32(frame).load(std::memory_order_acquire) != 0) shm::IdleWaiter::pause();
     std::memcpy(frame + 32, msg, message_bytes);
     std::memset(frame + 4, 0, 28);
     word32(frame).store(32 + message_bytes, std::memory_order_release);
@@ -116,7 +121,7 @@ struct RestartModel {
       std::memset(frame + 4, 0, 32 + message_bytes - 4);
       word32(frame).store(0, std::memory_order_release);
     }
-    while (word32(frame).load(std::memory_order_acquire) == 0) pause_once();
+    while (word32(frame).load(std::memory_order_acquire) == 0) shm::IdleWaiter::pause();
     std::memcpy(msg, frame + 32, message_bytes);
     read_one = true;
   }
@@ -133,7 +138,7 @@ struct Ring {
       const auto got = ring.poll(
           [&](const queue::FrameView& f) { std::memcpy(msg, f.payload().data(), message_bytes); }, 1);
       if (got && *got == 1) return;
-      pause_once();  // as a spinning Subscription does between empty polls
+      shm::IdleWaiter::pause();  // as a spinning Subscription does between empty polls
     }
   }
 };
@@ -209,14 +214,18 @@ int main(int argc, char** argv) {
   const std::string ping = "shm:" + base + "-ping", pong = "shm:" + base + "-pong";
   const double tick_ns = ns_per_tick();
 
+  // The last word of the shared memory: the responder's set-up result.
+  std::atomic_ref<std::uint32_t> responder_state(*reinterpret_cast<std::uint32_t*>(mem + area_bytes * areas - 4));
+  enum : std::uint32_t { setting_up = 0, ready = 1, failed = 2 };
+
   const pid_t child = ::fork();
   if (child < 0) {
     std::perror("fork");
     return 1;
   }
   const bool responder = child == 0;
-  ::alarm(120);  // a peer that died leaves the other spinning: end both
-  pin_to(responder ? 1 : 0);
+  if (responder) (void)::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the initiator
+  ::alarm(120);  // a peer that died mid-run leaves the other spinning: end it
 
   const queue::RingGeometry geometry{ring_capacity, 64 * 1024};
   Row<RawLine> raw{{area(0)}, {area(1)}};
@@ -226,7 +235,7 @@ int main(int argc, char** argv) {
   Context ctx;
   Row<Channel> shm;
   try {
-    // Either side may create a channel; the responder subscribes first.
+    // Either side may create a channel.
     if (responder) {
       shm.to_responder.sub.emplace(ctx.subscription(ping));
       shm.to_initiator.pub.emplace(ctx.publication(pong));
@@ -236,12 +245,34 @@ int main(int argc, char** argv) {
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "layer_pingpong: %s\n", e.what());
-    if (!responder) {
-      ::kill(child, SIGKILL);
-      ::waitpid(child, nullptr, 0);
+    if (responder) {
+      responder_state.store(failed, std::memory_order_release);
+      return 1;
     }
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    Context::remove_channel(ping);
+    Context::remove_channel(pong);
     return 1;
   }
+  if (responder) {
+    responder_state.store(ready, std::memory_order_release);
+  } else {
+    // Wait for the responder (or its failure, or its end) before timing.
+    while (responder_state.load(std::memory_order_acquire) == setting_up &&
+           ::waitpid(child, nullptr, WNOHANG) == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (responder_state.load(std::memory_order_acquire) != ready) {
+      std::fprintf(stderr, "layer_pingpong: the responder could not set up\n");
+      ::kill(child, SIGKILL);
+      ::waitpid(child, nullptr, 0);
+      Context::remove_channel(ping);
+      Context::remove_channel(pong);
+      return 1;
+    }
+  }
+  // Pinned after the Context started its heartbeat thread, which stays unpinned.
+  pin_to_allowed(responder ? 1 : 0);
 
   constexpr int rows = 4;
   const char* names[rows] = {"raw-cacheline", "restart-model", "spsc-ring", "sluice-shm"};
@@ -278,7 +309,7 @@ int main(int argc, char** argv) {
       all[r].insert(all[r].end(), block[r].begin(), block[r].end());
     }
   }
-  if (responder) ::_exit(0);
+  if (responder) return 0;  // its destructors remove its counters segment
   ::waitpid(child, nullptr, 0);
   Context::remove_channel(ping);
   Context::remove_channel(pong);
@@ -303,6 +334,13 @@ int main(int argc, char** argv) {
                               {"rtt_ns", {{"p50", p50}, {"p99", p99}, {"p999", p999}}},
                               {"p50_ratio_to_raw", {{"median", at(0.5)}, {"q1", at(0.25)}, {"q3", at(0.75)}}}});
   }
-  if (!o.json_path.empty()) std::ofstream(o.json_path) << report.dump(2) << "\n";
+  if (!o.json_path.empty()) {
+    std::ofstream out(o.json_path);
+    out << report.dump(2) << "\n";
+    if (!out) {
+      std::fprintf(stderr, "layer_pingpong: cannot write %s\n", o.json_path.c_str());
+      return 1;
+    }
+  }
   return 0;
 }

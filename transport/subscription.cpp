@@ -205,6 +205,7 @@ void Subscription::count_broadcast_loss(const queue::BroadcastReader& reader) no
   // The rest of a half-read message was lapped with everything else (and
   // its first fragment is no position to replay from any more).
   if (last_session_ != nullptr) counters_.add(Counter::fragments_dropped, last_session_->reassembly.abandon());
+  counters_.set(Counter::position, position());  // a lapping poll may deliver nothing
   counters_.set(Counter::lapped, reader.lapped());
   counters_.set(Counter::lost_bytes, reader.lost_bytes());
 }

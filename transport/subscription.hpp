@@ -56,7 +56,9 @@ class Subscription {
   // polls; in a handler, the end of the poll's batch). On a broadcast
   // channel (or journal), pass it back as start=POSITION to replay from
   // there. While a fragmented message is half read, it names the
-  // message's first fragment, so a replay from it gets the whole message.
+  // message's first fragment, so a replay from it gets the whole message
+  // (unless that fragment is in the ring's previous lap, which a replay
+  // cannot start from: then the next fragment).
   std::uint64_t position() const noexcept;
   const CounterSet& counters() const noexcept { return counters_; }
   const std::string& channel() const noexcept { return uri_text_; }

@@ -534,6 +534,7 @@ TEST_F(ApiTest, LappedReaderDropsItsHalfReadMessage) {
   EXPECT_EQ(sub.counters().get(Counter::fragments_dropped), 2u);
   EXPECT_TRUE(seen.empty());
   EXPECT_NE(sub.position(), 0u);
+  EXPECT_EQ(sub.counters().get(Counter::position), sub.position());
   EXPECT_NO_THROW((void)ctx.subscription(uri("start=" + std::to_string(sub.position()))));
 }
 
