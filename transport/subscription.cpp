@@ -129,11 +129,14 @@ void Subscription::start_at(std::uint64_t position) {
 }
 
 std::uint64_t Subscription::position() const noexcept {
-  const std::uint64_t next = std::visit([](const auto& ring) { return ring.position(); }, ring_);
+  return std::visit([this](const auto& ring) { return position_of(ring); }, ring_);
+}
+
+std::uint64_t Subscription::replay_position(const queue::BroadcastReader& reader) const noexcept {
+  const std::uint64_t next = reader.position();
   // The message read last is the only one that may be half read: a
   // publisher that started a new session left its old one's for good.
-  if (std::holds_alternative<queue::BroadcastReader>(ring_) && last_session_ != nullptr &&
-      last_session_->reassembly.in_progress()) {
+  if (last_session_ != nullptr && last_session_->reassembly.in_progress()) {
     // seek() takes positions in the writer's current lap only: a message
     // begun in the lap before the next frame's would be refused outright.
     const std::uint64_t capacity = segment_.geometry().capacity_bytes;
@@ -205,7 +208,7 @@ void Subscription::count_broadcast_loss(const queue::BroadcastReader& reader) no
   // The rest of a half-read message was lapped with everything else (and
   // its first fragment is no position to replay from any more).
   if (last_session_ != nullptr) counters_.add(Counter::fragments_dropped, last_session_->reassembly.abandon());
-  counters_.set(Counter::position, position());  // a lapping poll may deliver nothing
+  counters_.set(Counter::position, replay_position(reader));  // a lapping poll may deliver nothing
   counters_.set(Counter::lapped, reader.lapped());
   counters_.set(Counter::lost_bytes, reader.lost_bytes());
 }

@@ -72,6 +72,16 @@ class Subscription {
   std::expected<std::size_t, Error> poll_ring(RingType& ring, Handler& handler, std::size_t limit) noexcept;
 
   void start_at(std::uint64_t position);
+  // position() of a broadcast reader: a half-read message's first fragment
+  // or the next frame. Out of line: only broadcast polls pay for it.
+  std::uint64_t replay_position(const queue::BroadcastReader& reader) const noexcept;
+  template <class RingType>
+  std::uint64_t position_of(const RingType& ring) const noexcept {
+    if constexpr (std::is_same_v<RingType, queue::BroadcastReader>)
+      return replay_position(ring);
+    else
+      return ring.position();
+  }
   void count_loss_at_close() noexcept;
   // The common case, checked inline ahead of the handler: the session of
   // the last frame, its next seq, a whole message. Counts its bytes.
@@ -194,7 +204,7 @@ std::expected<std::size_t, Error> Subscription::poll_ring(RingType& ring, Handle
   waiter_.reset();
   counters_.add(Counter::frames_received, frames);
   counters_.add(Counter::messages_received, delivered);
-  counters_.set(Counter::position, position());
+  counters_.set(Counter::position, position_of(ring));
   return delivered;
 }
 
