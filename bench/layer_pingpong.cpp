@@ -18,7 +18,6 @@
 // only ratios of neighbouring blocks are fair. The report gives the median
 // and quartiles of those ratios, and each row's percentiles over all its
 // round trips. Output: a table, and JSON with --json FILE.
-#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -42,46 +41,14 @@
 #include "queue/spsc_ring.hpp"
 #include "shm/wait_strategy.hpp"
 #include "sluice.hpp"
+#include "tools/bench/clock.hpp"
+#include "tools/bench/cpu_pinning.hpp"
 
 namespace {
 
 using namespace sluice;
-using Ticks = std::uint64_t;
 constexpr std::size_t message_bytes = 64;
 constexpr std::size_t ring_capacity = 1 << 20;
-
-Ticks now_ticks() noexcept {
-#if defined(__x86_64__)
-  return __builtin_ia32_rdtsc();
-#else
-  return static_cast<Ticks>(std::chrono::steady_clock::now().time_since_epoch().count());
-#endif
-}
-
-double ns_per_tick() {
-  const auto t0 = std::chrono::steady_clock::now();
-  const Ticks k0 = now_ticks();
-  while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(50)) {
-  }
-  const auto t1 = std::chrono::steady_clock::now();
-  const Ticks k1 = now_ticks();
-  return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(k1 - k0);
-}
-
-// Pins this thread to the `nth` CPU this process may run on (0 or 1); with
-// fewer allowed CPUs it stays unpinned.
-void pin_to_allowed(int nth) {
-  cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2) return;
-  for (int cpu = 0, seen = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (!CPU_ISSET(cpu, &allowed) || seen++ != nth) continue;
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    (void)sched_setaffinity(0, sizeof one, &one);
-    return;
-  }
-}
 
 std::atomic_ref<std::uint64_t> word64(std::byte* at) {
   return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(at));
@@ -190,7 +157,7 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-double percentile(std::vector<Ticks> v, double p) {
+double percentile(std::vector<std::uint64_t> v, double p) {
   std::sort(v.begin(), v.end());
   return static_cast<double>(v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))]);
 }
@@ -212,7 +179,8 @@ int main(int argc, char** argv) {
   const auto area = [&](std::size_t i) { return mem + area_bytes * i; };
   const std::string base = "layer-pingpong-" + std::to_string(::getpid());
   const std::string ping = "shm:" + base + "-ping", pong = "shm:" + base + "-pong";
-  const double tick_ns = ns_per_tick();
+  const bench::TickClock clock = bench::TickClock::calibrate();
+  const bench::CpuPlan cpus = bench::plan_cpus();
 
   // The last word of the shared memory: the responder's set-up result.
   std::atomic_ref<std::uint32_t> responder_state(*reinterpret_cast<std::uint32_t*>(mem + area_bytes * areas - 4));
@@ -272,12 +240,12 @@ int main(int argc, char** argv) {
     }
   }
   // Pinned after the Context started its heartbeat thread, which stays unpinned.
-  pin_to_allowed(responder ? 1 : 0);
+  bench::pin_this_thread(responder ? cpus.peer_cpu : cpus.tool_cpu);
 
   constexpr int rows = 4;
   const char* names[rows] = {"raw-cacheline", "restart-model", "spsc-ring", "sluice-shm"};
-  std::vector<Ticks> block[rows];
-  std::vector<Ticks> all[rows];
+  std::vector<std::uint64_t> block[rows];  // round trips, ns
+  std::vector<std::uint64_t> all[rows];
   std::vector<double> ratios[rows];
   std::byte msg[message_bytes]{};
   const auto run = [&](auto& row, int index) {
@@ -290,10 +258,10 @@ int main(int argc, char** argv) {
         out.send(msg);
         continue;
       }
-      const Ticks t0 = now_ticks();
+      const std::uint64_t t0 = clock.ticks();
       out.send(msg);
       in.receive(msg);
-      sample = now_ticks() - t0;
+      sample = clock.to_ns(clock.ticks() - t0);
     }
   };
   // Two warm-up blocks, then the measured ones.
@@ -326,8 +294,7 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rows; ++r) {
     std::sort(ratios[r].begin(), ratios[r].end());
     const auto at = [&](double q) { return ratios[r][static_cast<std::size_t>(q * static_cast<double>(ratios[r].size() - 1))]; };
-    const double p50 = percentile(all[r], 0.5) * tick_ns, p99 = percentile(all[r], 0.99) * tick_ns,
-                 p999 = percentile(all[r], 0.999) * tick_ns;
+    const double p50 = percentile(all[r], 0.5), p99 = percentile(all[r], 0.99), p999 = percentile(all[r], 0.999);
     std::printf("%-15s %8.0f %8.0f %8.0f   %.2fx (%.2f..%.2f)\n", names[r], p50, p99, p999, at(0.5), at(0.25),
                 at(0.75));
     report["rows"].push_back({{"name", names[r]},
