@@ -113,7 +113,17 @@ class SpscRing {
   }
   // Why a frame ending at `end_position` cannot be written now, if it cannot.
   std::optional<RingError> room_for(std::uint64_t end_position) noexcept;
-  void restart_lap_if_drained(std::size_t frame_bytes) noexcept;
+  // Whether the consumer released everything, so that a frame of
+  // `frame_bytes` may restart the ring at offset 0 (see above).
+  bool drained_for(std::size_t frame_bytes) noexcept;
+  // Moves the tail to the start of the next lap for a frame of `frame_bytes`.
+  void restart_lap(std::size_t frame_bytes) noexcept;
+  // try_claim after the restart check: pads where needed, checks room.
+  std::expected<Claim, RingError> claim_at_tail(std::size_t frame_bytes,
+                                                std::size_t payload_bytes) noexcept;
+  // The tail and last frame after publishing the frame at `position`.
+  std::uint64_t advance_past(std::uint64_t position, std::size_t frame_bytes,
+                             std::uint16_t flags) noexcept;
 
   std::span<std::byte> region_;
   std::byte* data_;
