@@ -125,15 +125,15 @@ struct Claim {
   std::size_t frame_bytes() const noexcept { return frame_bytes_for(payload_bytes); }
 };
 
-// Claim, copy, commit: the copying offer of every ring kind.
+// Claim, copy, commit: the copying offer of every ring kind. Returns the
+// position after the frame, as commit does.
 template <class Ring>
 std::expected<std::uint64_t, RingError> offer_copy(Ring& ring, std::span<const std::byte> payload,
                                                    const FrameFields& fields) noexcept {
   auto claim = ring.try_claim(payload.size());
   if (!claim) return std::unexpected(claim.error());
   if (!payload.empty()) std::memcpy(claim->payload().data(), payload.data(), payload.size());
-  ring.commit(*claim, fields);
-  return claim->position;
+  return ring.commit(*claim, fields);
 }
 
 // Writes a padding frame covering `bytes` (a multiple of 32) and publishes

@@ -165,15 +165,12 @@ std::expected<std::uint64_t, RingError> SpscRing::offer(std::span<const std::byt
     write_header(frame, header);
     publish_length(frame, static_cast<std::int32_t>(frame_header_bytes + payload.size()));
     restart_lap(frame_bytes);
-    const std::uint64_t position = tail_;
-    advance_past(position, frame_bytes, header.flags);
-    return position;
+    return advance_past(tail_, frame_bytes, header.flags);
   }
   auto claim = claim_at_tail(frame_bytes, payload.size());
   if (!claim) return std::unexpected(claim.error());
   if (!payload.empty()) std::memcpy(claim->payload().data(), payload.data(), payload.size());
-  commit(*claim, fields);
-  return claim->position;
+  return commit(*claim, fields);
 }
 
 }  // namespace sluice::queue

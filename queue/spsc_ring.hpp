@@ -75,7 +75,8 @@ class SpscRing {
   std::uint64_t commit(const Claim& claim, const FrameFields& fields) noexcept;
   // Gives a claim back unpublished (the space is reused by the next claim).
   void abort(const Claim&) noexcept {}
-  // Claim, copy, commit.
+  // Claim, copy, commit; returns the position after the frame. A drained
+  // ring's restarting frame takes a shorter path (see spsc_ring.cpp).
   [[nodiscard]] std::expected<std::uint64_t, RingError> offer(std::span<const std::byte> payload,
                                                               const FrameFields& fields) noexcept;
 

@@ -118,10 +118,13 @@ Error Publication::count_refusal(queue::RingError e) noexcept {
 
 std::expected<std::uint64_t, Error> Publication::offer_frame(std::span<const std::byte> part,
                                                              std::uint16_t flags) noexcept {
-  auto claim = std::visit([&](auto& ring) { return ring.try_claim(part.size()); }, ring_);
-  if (!claim) return std::unexpected(count_refusal(claim.error()));
-  if (!part.empty()) std::memcpy(claim->payload().data(), part.data(), part.size());
-  return publish_frame(*claim, flags);
+  // The ring's own offer: an spsc ring writes a drained ring's frame on a
+  // shorter path than claim and commit (queue/spsc_ring.cpp).
+  const auto end =
+      std::visit([&](auto& ring) { return ring.offer(part, fields_for(flags)); }, ring_);
+  if (!end) return std::unexpected(count_refusal(end.error()));
+  count_published(*end, part.size());
+  return *end;
 }
 
 std::expected<std::uint64_t, Error> Publication::offer(std::span<const std::byte> message) noexcept {
@@ -167,20 +170,23 @@ std::expected<Publication::Claim, Error> Publication::try_claim(std::size_t payl
 
 std::uint64_t Publication::commit(const queue::Claim& claim) noexcept {
   claim_open_ = false;
-  const std::uint64_t end = publish_frame(claim, queue::unfragmented_flags);
+  const std::uint64_t end = std::visit(
+      [&](auto& ring) { return ring.commit(claim, fields_for(queue::unfragmented_flags)); }, ring_);
+  count_published(end, claim.payload_bytes);
   counters_.add(Counter::messages_sent);
   return end;
 }
 
-std::uint64_t Publication::publish_frame(const queue::Claim& claim, std::uint16_t flags) noexcept {
-  const queue::FrameFields fields{.flags = flags, .stream_id = stream_id_, .session_id = slot_.session_id,
-                                  .seq = next_seq_++};
-  const std::uint64_t end = std::visit([&](auto& ring) { return ring.commit(claim, fields); }, ring_);
+queue::FrameFields Publication::fields_for(std::uint16_t flags) const noexcept {
+  return {.flags = flags, .stream_id = stream_id_, .session_id = slot_.session_id, .seq = next_seq_};
+}
+
+void Publication::count_published(std::uint64_t end, std::size_t payload_bytes) noexcept {
+  ++next_seq_;
   notifier_.after_commit();
   counters_.add(Counter::frames_sent);
-  counters_.add(Counter::bytes_sent, claim.payload_bytes);
+  counters_.add(Counter::bytes_sent, payload_bytes);
   counters_.set(Counter::position, end);
-  return end;
 }
 
 void Publication::abort(const queue::Claim& claim) noexcept {

@@ -107,8 +107,11 @@ class Publication {
   using Ring = std::variant<queue::SpscRing, queue::MpscRing, queue::BroadcastWriter>;
   // A user's claim: one whole message.
   std::uint64_t commit(const queue::Claim& claim) noexcept;
-  // Stamps, publishes and counts one frame (a whole message or a fragment).
-  std::uint64_t publish_frame(const queue::Claim& claim, std::uint16_t flags) noexcept;
+  // The header of the next frame: this publication's ids and next seq.
+  queue::FrameFields fields_for(std::uint16_t flags) const noexcept;
+  // After a frame ending at `end` was published: the next seq, a wake for
+  // a parked reader, the counters.
+  void count_published(std::uint64_t end, std::size_t payload_bytes) noexcept;
   void abort(const queue::Claim& claim) noexcept;
   std::expected<std::uint64_t, Error> offer_frame(std::span<const std::byte> part,
                                                   std::uint16_t flags) noexcept;
