@@ -23,9 +23,11 @@
 // later load sees it. (The producer pads rather than let a frame's payload
 // cover the word the consumer waits on: that word only ever holds frame
 // starts.) Looking at offset 0 first and taking the frame from there with
-// the length already loaded, rather than loading the position's word
-// first, measured 1.33x raw-cacheline against 1.5-1.67x for the spsc ring
-// in a 64-byte ping-pong (bench/layer_pingpong.cpp, vCPUs close).
+// the length already loaded, together with the producer's short path for
+// a drained ring (SpscRing::offer), took the spsc ring's 64-byte ping-pong
+// from 1.54-1.86x raw-cacheline to 1.15-1.39x with the vCPUs close
+// (blocks taking turns in one process pair, as bench/layer_pingpong.cpp);
+// this half alone gained nothing measurable, that one alone part of it.
 // Streaming: a consumer that keeps up with a stream reads in batches a
 // lead behind the producers (queue/stream_pacer.hpp), judged by a trailer
 // word the producers raise as they write (ProgressWord).

@@ -154,10 +154,11 @@ std::expected<std::uint64_t, RingError> SpscRing::offer(std::span<const std::byt
     // padding and no room to check. It is written and published straight
     // after the check, the bookkeeping after: from when the line comes
     // over until the commit store, a consumer polling offset 0 may pull it
-    // back, and each time costs a transfer. Measured in a 64-byte
-    // ping-pong (bench/layer_pingpong.cpp), against going through
-    // try_claim and commit: 1.29x raw-cacheline against 1.58-1.72x with
-    // the vCPUs at their closest.
+    // back, and each time costs a transfer. With the consumer's side of it
+    // (RingConsumer), a 64-byte ping-pong went from 1.54-1.86x
+    // raw-cacheline to 1.15-1.39x with the vCPUs close; through the
+    // Publication (which used try_claim and commit before) from 2.27-2.29x
+    // to 1.75-1.86x.
     std::byte* frame = data_;
     if (!payload.empty()) std::memcpy(frame + frame_header_bytes, payload.data(), payload.size());
     FrameFields header = fields;
