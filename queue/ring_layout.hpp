@@ -125,8 +125,9 @@ struct Claim {
   std::size_t frame_bytes() const noexcept { return frame_bytes_for(payload_bytes); }
 };
 
-// Claim, copy, commit: the copying offer of every ring kind. Returns the
-// position after the frame, as commit does.
+// Claim, copy, commit: the copying offer of the mpsc and broadcast rings
+// (SpscRing has its own). Returns the position after the frame, as commit
+// does.
 template <class Ring>
 std::expected<std::uint64_t, RingError> offer_copy(Ring& ring, std::span<const std::byte> payload,
                                                    const FrameFields& fields) noexcept {

@@ -59,19 +59,19 @@ bool SpscRing::drained_for(std::size_t frame_bytes) noexcept {
   return load_length_acquire(at(*last_frame_)) == 0;
 }
 
-void SpscRing::restart_lap(std::size_t frame_bytes) noexcept {
+void SpscRing::restart_lap() noexcept {
   // The consumer skips to the new lap without reading the bytes in
   // between, so all of the ring below the new tail is free: a burst after
   // the restart may use the whole capacity at once. Only the word where
   // the consumer waits must hold nothing but frame starts until it has
-  // seen the restart (it loads that word after offset 0's): a frame that
-  // ends there leaves nothing to guard.
+  // seen the restart: it loads that word between two loads of offset 0's
+  // and trusts it unless the second shows the restart (RingConsumer).
+  // Guarded until something is published up to it or past it
+  // (claim_at_tail, advance_past): a claim that ends there may still be
+  // aborted, and a larger one in its place would cover the word.
   const std::size_t offset = tail_ & mask_;
   tail_ += geometry_.capacity_bytes - offset;
-  if (frame_bytes < offset)
-    consumer_wait_word_ = tail_ + offset;
-  else
-    consumer_wait_word_.reset();
+  consumer_wait_word_ = tail_ + offset;
   cached_head_ = tail_;
   restart_position_ = tail_;
 }
@@ -81,25 +81,27 @@ std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) n
   if (payload_bytes > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
   // The tail came from shared memory at attach; frames keep it aligned after.
   if (!is_frame_boundary(tail_)) [[unlikely]] return std::unexpected(RingError::Corrupt);
-  if (drained_for(frame_bytes)) restart_lap(frame_bytes);
+  if (drained_for(frame_bytes)) restart_lap();
   return claim_at_tail(frame_bytes, payload_bytes);
 }
 
 std::expected<Claim, RingError> SpscRing::claim_at_tail(std::size_t frame_bytes,
                                                         std::size_t payload_bytes) noexcept {
   std::size_t padding = 0;
-  bool passes_wait_word = false;
+  bool reaches_wait_word = false;
   if (consumer_wait_word_) {
     // A frame across the waiting consumer's word would put payload bytes
     // under its load: pad up to the word so that a frame starts there.
+    // Then every claim from here on starts at or past the word, aborted
+    // or not: the guard is done.
     const std::uint64_t to_word = *consumer_wait_word_ - tail_;
     if (to_word < frame_bytes) padding = to_word;
-    passes_wait_word = to_word <= frame_bytes;
+    reaches_wait_word = to_word < frame_bytes;
   }
   const std::size_t to_end = geometry_.capacity_bytes - ((tail_ + padding) & mask_);
   if (frame_bytes > to_end) padding += to_end;
   if (const auto refused = room_for(tail_ + padding + frame_bytes)) return std::unexpected(*refused);
-  if (passes_wait_word) consumer_wait_word_.reset();
+  if (reaches_wait_word) consumer_wait_word_.reset();
   if (padding != 0) {
     // Padding is a frame like any other to the restart rule: the ring is
     // drained only once the consumer released it (a claim aborted after it
@@ -130,10 +132,18 @@ std::uint64_t SpscRing::commit(const Claim& claim, const FrameFields& fields) no
   return advance_past(claim.position, claim.frame_bytes(), header.flags);
 }
 
+void SpscRing::abort(const Claim& claim) noexcept {
+  std::memset(claim.payload().data(), 0, claim.payload_bytes);
+}
+
 std::uint64_t SpscRing::advance_past(std::uint64_t position, std::size_t frame_bytes,
                                      std::uint16_t flags) noexcept {
   last_frame_ = position;
   tail_ = next_frame_position(position, frame_bytes, flags);
+  // A published frame that ends at the waiting consumer's word (or rounds
+  // up past it) leaves a frame start there for good.
+  if (consumer_wait_word_ && static_cast<std::int64_t>(tail_ - *consumer_wait_word_) >= 0)
+    consumer_wait_word_.reset();
   // Ask early for the lines the next frames will write (the consumer zeroed
   // them, so they sit modified in its cache). Built without PRFCHW, GCC
   // emits this as a read prefetch; a PREFETCHW build streamed no faster.
@@ -165,7 +175,7 @@ std::expected<std::uint64_t, RingError> SpscRing::offer(std::span<const std::byt
     header.flags |= flags_value(FrameFlags::LapRestart);
     write_header(frame, header);
     publish_length(frame, static_cast<std::int32_t>(frame_header_bytes + payload.size()));
-    restart_lap(frame_bytes);
+    restart_lap();
     return advance_past(tail_, frame_bytes, header.flags);
   }
   auto claim = claim_at_tail(frame_bytes, payload.size());

@@ -74,7 +74,10 @@ class SpscRing {
   // Returns the position after the frame, where the next one starts.
   std::uint64_t commit(const Claim& claim, const FrameFields& fields) noexcept;
   // Gives a claim back unpublished (the space is reused by the next claim).
-  void abort(const Claim&) noexcept {}
+  // Zeroes the payload the caller may have written: bytes a smaller frame
+  // in its place does not cover must read 0, or the consumer would take
+  // them for the next frame's length.
+  void abort(const Claim& claim) noexcept;
   // Claim, copy, commit; returns the position after the frame. A drained
   // ring's restarting frame takes a shorter path (see spsc_ring.cpp).
   [[nodiscard]] std::expected<std::uint64_t, RingError> offer(std::span<const std::byte> payload,
@@ -117,8 +120,8 @@ class SpscRing {
   // Whether the consumer released everything, so that a frame of
   // `frame_bytes` may restart the ring at offset 0 (see above).
   bool drained_for(std::size_t frame_bytes) noexcept;
-  // Moves the tail to the start of the next lap for a frame of `frame_bytes`.
-  void restart_lap(std::size_t frame_bytes) noexcept;
+  // Moves the tail to the start of the next lap (after drained_for).
+  void restart_lap() noexcept;
   // try_claim after the restart check: pads where needed, checks room.
   std::expected<Claim, RingError> claim_at_tail(std::size_t frame_bytes,
                                                 std::size_t payload_bytes) noexcept;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <latch>
 #include <random>
 #include <thread>
@@ -368,6 +369,52 @@ TEST_F(SpscRingTest, ClaimAbortedAfterItPaddedLosesNoLaterFrame) {
   for (int i = 0; i < 3; ++i)
     for (auto r : drain()) got.push_back(r);
   EXPECT_EQ(got, (std::vector<std::uint64_t>{3, 4, 5, 6}));
+}
+
+// An aborted claim's payload goes back zeroed: a smaller frame in its place
+// leaves its tail uncovered, and the consumer must read 0 there, not a length.
+TEST_F(SpscRingTest, AbortedClaimLeavesNoPayloadBytesBehind) {
+  auto claim = ring.try_claim(96);  // [0, 128)
+  ASSERT_TRUE(claim);
+  std::memset(claim->payload().data(), 0xff, claim->payload_bytes);
+  ring.abort(*claim);
+  offer_seq(1, 8);  // [0, 64): the word at 64 is the aborted payload's
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{1}));
+  offer_seq(2, 8);
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{2}));
+}
+
+// A claim that ends exactly on the waiting consumer's word does not end
+// the guard: aborted, a larger claim in its place would put payload bytes
+// under the consumer's load. Only a published frame or padding does.
+TEST_F(SpscRingTest, WaitWordStaysGuardedWhileAClaimEndingOnItMayBeAborted) {
+  offer_seq(1, 32);  // [0, 64): the consumer will wait at 64
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{1}));
+  EXPECT_TRUE(drain().empty());
+  auto restarting = ring.try_claim(32);  // restart: [1024, 1088), ends on the word
+  ASSERT_TRUE(restarting);
+  EXPECT_EQ(restarting->position, 1024u);
+  ring.abort(*restarting);
+  auto larger = ring.try_claim(96);  // 128 bytes would cover the word at 1088
+  ASSERT_TRUE(larger);
+  EXPECT_EQ(larger->position, 1088u) << "padding up to the word first";
+  std::memset(larger->payload().data(), 0xff, larger->payload_bytes);
+  EXPECT_EQ(load_length_acquire(region.data() + 64), 0) << "no payload bytes under the waiting word";
+  ring.commit(*larger, {.seq = 2});
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{2}));
+}
+
+// A poll with no room for frames may still follow a restart; the frame is
+// then the next poll's.
+TEST_F(SpscRingTest, PollOfNoFramesAfterARestartLosesNothing) {
+  offer_seq(1, 64);
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{1}));
+  EXPECT_TRUE(drain().empty());
+  offer_seq(2, 64);  // restarts
+  EXPECT_TRUE(drain(0).empty());
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{2}));
+  offer_seq(3, 64);
+  EXPECT_EQ(drain(), (std::vector<std::uint64_t>{3}));
 }
 
 // A claim that restarted the lap and was aborted: the padding the next,
