@@ -76,11 +76,16 @@ void SpscRing::restart_lap() noexcept {
   restart_position_ = tail_;
 }
 
-std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) noexcept {
-  const std::size_t frame_bytes = frame_bytes_for(payload_bytes);
-  if (payload_bytes > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
+std::optional<RingError> SpscRing::refusal_before_claim(std::size_t payload_bytes) const noexcept {
+  if (payload_bytes > max_payload_bytes()) return RingError::TooLarge;
   // The tail came from shared memory at attach; frames keep it aligned after.
-  if (!is_frame_boundary(tail_)) [[unlikely]] return std::unexpected(RingError::Corrupt);
+  if (!is_frame_boundary(tail_)) [[unlikely]] return RingError::Corrupt;
+  return std::nullopt;
+}
+
+std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) noexcept {
+  if (const auto refused = refusal_before_claim(payload_bytes)) return std::unexpected(*refused);
+  const std::size_t frame_bytes = frame_bytes_for(payload_bytes);
   if (drained_for(frame_bytes)) restart_lap();
   return claim_at_tail(frame_bytes, payload_bytes);
 }
@@ -156,9 +161,8 @@ std::uint64_t SpscRing::advance_past(std::uint64_t position, std::size_t frame_b
 
 std::expected<std::uint64_t, RingError> SpscRing::offer(std::span<const std::byte> payload,
                                                         const FrameFields& fields) noexcept {
+  if (const auto refused = refusal_before_claim(payload.size())) return std::unexpected(*refused);
   const std::size_t frame_bytes = frame_bytes_for(payload.size());
-  if (payload.size() > max_payload_bytes()) return std::unexpected(RingError::TooLarge);
-  if (!is_frame_boundary(tail_)) [[unlikely]] return std::unexpected(RingError::Corrupt);
   if (drained_for(frame_bytes)) {
     // The frame restarts the lap at offset 0 with the whole lap free: no
     // padding and no room to check. It is written and published straight

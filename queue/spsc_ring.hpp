@@ -117,6 +117,9 @@ class SpscRing {
   }
   // Why a frame ending at `end_position` cannot be written now, if it cannot.
   std::optional<RingError> room_for(std::uint64_t end_position) noexcept;
+  // Why no frame of `payload_bytes` can be claimed at all (too large, or a
+  // corrupt tail), checked by try_claim and offer alike.
+  std::optional<RingError> refusal_before_claim(std::size_t payload_bytes) const noexcept;
   // Whether the consumer released everything, so that a frame of
   // `frame_bytes` may restart the ring at offset 0 (see above).
   bool drained_for(std::size_t frame_bytes) noexcept;
