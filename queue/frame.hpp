@@ -121,12 +121,16 @@ struct FrameFields {
 };
 
 // Writes every header field but length (left alone: a reader may be
-// polling it). Field by field into place: composing a FrameHeader on the
-// stack and copying it at an offset stalls on store forwarding.
-inline void write_header(std::byte* frame, const FrameFields& f) noexcept {
+// polling it), with `ring_flags` (ring_only_flags) added to the writer's.
+// Field by field into place: composing a FrameHeader on the stack and
+// copying it at an offset stalls on store forwarding (so does copying
+// FrameFields to add a flag: GCC moves seq and timestamp as one 16-byte
+// load of the two 8-byte stores that made them).
+inline void write_header(std::byte* frame, const FrameFields& f, std::uint16_t ring_flags = 0) noexcept {
   const auto type = static_cast<std::uint16_t>(f.type);
+  const auto flags = static_cast<std::uint16_t>(f.flags | ring_flags);
   std::memcpy(frame + header_offset::type, &type, sizeof type);
-  std::memcpy(frame + header_offset::flags, &f.flags, sizeof f.flags);
+  std::memcpy(frame + header_offset::flags, &flags, sizeof flags);
   std::memcpy(frame + header_offset::stream_id, &f.stream_id, sizeof f.stream_id);
   std::memcpy(frame + header_offset::session_id, &f.session_id, sizeof f.session_id);
   std::memcpy(frame + header_offset::seq, &f.seq, sizeof f.seq);

@@ -39,26 +39,6 @@ std::optional<RingError> SpscRing::room_for(std::uint64_t end_position) noexcept
   return RingError::BackPressured;
 }
 
-bool SpscRing::drained_for(std::size_t frame_bytes) noexcept {
-  // The frame must fit below the current offset: [0, offset) was released
-  // with everything else, so the room check then holds.
-  const std::size_t offset = tail_ & mask_;
-  if (offset == 0 || frame_bytes > offset || !last_frame_) return false;
-  // A4: pairs with R4 in RingConsumer::release(). The consumer clears the
-  // length word of the last frame it releases after zeroing everything
-  // before it, so a cleared word on our last frame means all is released.
-  // The word is on a line we wrote last: while the consumer has not
-  // released it, this load hits our own cache; once it has, the line must
-  // come back for the next frame anyway. Ask for it and the next line
-  // (where a restarting frame's payload goes) for writing first: a plain
-  // load would fetch the line shared and the frame's first store would then
-  // wait a second trip across to take it over (vCPUs far apart: p50 -15..-100
-  // ns of ~480 in sluice-bench; p99 170 -> 150 ns where they are close).
-  prefetch_for_write(at(*last_frame_));
-  prefetch_for_write(at(*last_frame_) + cache_line_bytes);
-  return load_length_acquire(at(*last_frame_)) == 0;
-}
-
 void SpscRing::restart_lap() noexcept {
   // The consumer skips to the new lap without reading the bytes in
   // between, so all of the ring below the new tail is free: a burst after
@@ -74,13 +54,6 @@ void SpscRing::restart_lap() noexcept {
   consumer_wait_word_ = tail_ + offset;
   cached_head_ = tail_;
   restart_position_ = tail_;
-}
-
-std::optional<RingError> SpscRing::refusal_before_claim(std::size_t payload_bytes) const noexcept {
-  if (payload_bytes > max_payload_bytes()) return RingError::TooLarge;
-  // The tail came from shared memory at attach; frames keep it aligned after.
-  if (!is_frame_boundary(tail_)) [[unlikely]] return RingError::Corrupt;
-  return std::nullopt;
 }
 
 std::expected<Claim, RingError> SpscRing::try_claim(std::size_t payload_bytes) noexcept {
@@ -130,11 +103,11 @@ std::expected<Claim, RingError> SpscRing::claim_at_tail(std::size_t frame_bytes,
 std::uint64_t SpscRing::commit(const Claim& claim, const FrameFields& fields) noexcept {
   // Header fields and length back to back: the reader spins on this line,
   // and every store to it that is not adjacent can cost a transfer.
-  FrameFields header = fields;
-  if (claim.position == restart_position_) header.flags |= flags_value(FrameFlags::LapRestart);
-  write_header(claim.frame, header);
+  const std::uint16_t ring_flags =
+      claim.position == restart_position_ ? flags_value(FrameFlags::LapRestart) : 0;
+  write_header(claim.frame, fields, ring_flags);
   publish_length(claim.frame, static_cast<std::int32_t>(frame_header_bytes + claim.payload_bytes));
-  return advance_past(claim.position, claim.frame_bytes(), header.flags);
+  return advance_past(claim.position, claim.frame_bytes(), ring_flags);
 }
 
 void SpscRing::abort(const Claim& claim) noexcept {
@@ -159,29 +132,23 @@ std::uint64_t SpscRing::advance_past(std::uint64_t position, std::size_t frame_b
   return tail_;
 }
 
-std::expected<std::uint64_t, RingError> SpscRing::offer(std::span<const std::byte> payload,
-                                                        const FrameFields& fields) noexcept {
-  if (const auto refused = refusal_before_claim(payload.size())) return std::unexpected(*refused);
-  const std::size_t frame_bytes = frame_bytes_for(payload.size());
-  if (drained_for(frame_bytes)) {
-    // The frame restarts the lap at offset 0 with the whole lap free: no
-    // padding and no room to check. It is written and published straight
-    // after the check, the bookkeeping after: from when the line comes
-    // over until the commit store, a consumer polling offset 0 may pull it
-    // back, and each time costs a transfer. With the consumer's side of it
-    // (RingConsumer), a 64-byte ping-pong went from 1.54-1.86x
-    // raw-cacheline to 1.15-1.39x with the vCPUs close; through the
-    // Publication (which used try_claim and commit before) from 2.27-2.29x
-    // to 1.75-1.86x.
-    std::byte* frame = data_;
-    if (!payload.empty()) std::memcpy(frame + frame_header_bytes, payload.data(), payload.size());
-    FrameFields header = fields;
-    header.flags |= flags_value(FrameFlags::LapRestart);
-    write_header(frame, header);
-    publish_length(frame, static_cast<std::int32_t>(frame_header_bytes + payload.size()));
-    restart_lap();
-    return advance_past(tail_, frame_bytes, header.flags);
-  }
+std::uint64_t SpscRing::after_restarting_frame(std::size_t frame_bytes) noexcept {
+  // The frame restarted the lap at offset 0 with the whole lap free: no
+  // padding and no room to check. It was written and published straight
+  // after the drained check (offer_restarting), this bookkeeping after:
+  // from when the line comes over until the commit store, a consumer
+  // polling offset 0 may pull it back, and each time costs a transfer.
+  // With the consumer's side of it (RingConsumer), a 64-byte ping-pong went
+  // from 1.54-1.86x raw-cacheline to 1.15-1.39x with the vCPUs close;
+  // through the Publication (which used try_claim and commit before) from
+  // 2.27-2.29x to 1.75-1.86x.
+  restart_lap();
+  return advance_past(tail_, frame_bytes, flags_value(FrameFlags::LapRestart));
+}
+
+std::expected<std::uint64_t, RingError> SpscRing::offer_at_tail(std::span<const std::byte> payload,
+                                                                const FrameFields& fields,
+                                                                std::size_t frame_bytes) noexcept {
   auto claim = claim_at_tail(frame_bytes, payload.size());
   if (!claim) return std::unexpected(claim.error());
   if (!payload.empty()) std::memcpy(claim->payload().data(), payload.data(), payload.size());

@@ -46,6 +46,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <expected>
 #include <optional>
 #include <span>
@@ -79,9 +80,16 @@ class SpscRing {
   // them for the next frame's length.
   void abort(const Claim& claim) noexcept;
   // Claim, copy, commit; returns the position after the frame. A drained
-  // ring's restarting frame takes a shorter path (see spsc_ring.cpp).
+  // ring's restarting frame takes a shorter path (offer_restarting), inline
+  // so that a caller's header fields stay in registers.
   [[nodiscard]] std::expected<std::uint64_t, RingError> offer(std::span<const std::byte> payload,
-                                                              const FrameFields& fields) noexcept;
+                                                              const FrameFields& fields) noexcept {
+    if (const auto refused = refusal_before_claim(payload.size())) [[unlikely]]
+      return std::unexpected(*refused);
+    const std::size_t frame_bytes = frame_bytes_for(payload.size());
+    if (drained_for(frame_bytes)) return offer_restarting(payload, fields, frame_bytes);
+    return offer_at_tail(payload, fields, frame_bytes);
+  }
 
   // --- consumer side ---------------------------------------------------
   // Calls handler(const FrameView&) for up to `limit` committed frames in
@@ -119,10 +127,51 @@ class SpscRing {
   std::optional<RingError> room_for(std::uint64_t end_position) noexcept;
   // Why no frame of `payload_bytes` can be claimed at all (too large, or a
   // corrupt tail), checked by try_claim and offer alike.
-  std::optional<RingError> refusal_before_claim(std::size_t payload_bytes) const noexcept;
+  std::optional<RingError> refusal_before_claim(std::size_t payload_bytes) const noexcept {
+    if (payload_bytes > max_payload_bytes()) return RingError::TooLarge;
+    // The tail came from shared memory at attach; frames keep it aligned after.
+    if (!is_frame_boundary(tail_)) [[unlikely]] return RingError::Corrupt;
+    return std::nullopt;
+  }
   // Whether the consumer released everything, so that a frame of
   // `frame_bytes` may restart the ring at offset 0 (see above).
-  bool drained_for(std::size_t frame_bytes) noexcept;
+  bool drained_for(std::size_t frame_bytes) noexcept {
+    // The frame must fit below the current offset: [0, offset) was released
+    // with everything else, so the room check then holds.
+    const std::size_t offset = tail_ & mask_;
+    if (offset == 0 || frame_bytes > offset || !last_frame_) return false;
+    // A4: pairs with R4 in RingConsumer::release(). The consumer clears the
+    // length word of the last frame it releases after zeroing everything
+    // before it, so a cleared word on our last frame means all is released.
+    // The word is on a line we wrote last: while the consumer has not
+    // released it, this load hits our own cache; once it has, the line must
+    // come back for the next frame anyway. Ask for it and the next line
+    // (where a restarting frame's payload goes) for writing first: a plain
+    // load would fetch the line shared and the frame's first store would
+    // then wait a second trip across to take it over (vCPUs far apart: p50
+    // -15..-100 ns of ~480 in sluice-bench; p99 170 -> 150 ns where they
+    // are close).
+    prefetch_for_write(at(*last_frame_));
+    prefetch_for_write(at(*last_frame_) + cache_line_bytes);
+    return load_length_acquire(at(*last_frame_)) == 0;
+  }
+  // offer's frame on a drained ring: written at offset 0 of the next lap
+  // and published straight after the drained check, the bookkeeping after
+  // (see spsc_ring.cpp).
+  std::uint64_t offer_restarting(std::span<const std::byte> payload, const FrameFields& fields,
+                                 std::size_t frame_bytes) noexcept {
+    std::byte* frame = data_;
+    if (!payload.empty()) std::memcpy(frame + frame_header_bytes, payload.data(), payload.size());
+    write_header(frame, fields, flags_value(FrameFlags::LapRestart));
+    publish_length(frame, static_cast<std::int32_t>(frame_header_bytes + payload.size()));
+    return after_restarting_frame(frame_bytes);
+  }
+  // Bookkeeping after offer_restarting published its frame.
+  std::uint64_t after_restarting_frame(std::size_t frame_bytes) noexcept;
+  // offer's frame on a ring that is not drained: claim, copy, commit.
+  std::expected<std::uint64_t, RingError> offer_at_tail(std::span<const std::byte> payload,
+                                                        const FrameFields& fields,
+                                                        std::size_t frame_bytes) noexcept;
   // Moves the tail to the start of the next lap (after drained_for).
   void restart_lap() noexcept;
   // try_claim after the restart check: pads where needed, checks room.

@@ -116,28 +116,6 @@ Error Publication::count_refusal(queue::RingError e) noexcept {
   return Error::BackPressured;
 }
 
-std::expected<std::uint64_t, Error> Publication::offer_frame(std::span<const std::byte> part,
-                                                             std::uint16_t flags) noexcept {
-  // The ring's own offer: an spsc ring writes a drained ring's frame on a
-  // shorter path than claim and commit (queue/spsc_ring.cpp).
-  const auto end =
-      std::visit([&](auto& ring) { return ring.offer(part, fields_for(flags)); }, ring_);
-  if (!end) return std::unexpected(count_refusal(end.error()));
-  count_published(*end, part.size());
-  return *end;
-}
-
-std::expected<std::uint64_t, Error> Publication::offer(std::span<const std::byte> message) noexcept {
-  if (!holds_slot()) [[unlikely]] return std::unexpected(Error::Closed);
-  if (claim_open_) [[unlikely]] return std::unexpected(Error::ClaimOpen);
-  if (message.size() <= single_frame_bytes_) {
-    auto r = offer_frame(message, queue::unfragmented_flags);
-    if (r) counters_.add(Counter::messages_sent);
-    return r;
-  }
-  return offer_fragmented(message);
-}
-
 std::expected<std::uint64_t, Error> Publication::offer_fragmented(
     std::span<const std::byte> message) noexcept {
   using queue::FrameFlags;
@@ -175,10 +153,6 @@ std::uint64_t Publication::commit(const queue::Claim& claim) noexcept {
   count_published(end, claim.payload_bytes);
   counters_.add(Counter::messages_sent);
   return end;
-}
-
-queue::FrameFields Publication::fields_for(std::uint16_t flags) const noexcept {
-  return {.flags = flags, .stream_id = stream_id_, .session_id = slot_.session_id, .seq = next_seq_};
 }
 
 void Publication::count_published(std::uint64_t end, std::size_t payload_bytes) noexcept {
