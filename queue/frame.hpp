@@ -139,6 +139,13 @@ inline void write_header(std::byte* frame, const FrameFields& f, std::uint16_t r
 static_assert(std::endian::native == std::endian::little,
               "frames are little-endian and written in place");
 
+// A header's stream_id and session_id, adjacent and little-endian, as one
+// word: a reader tells its stream's frames apart with one compare.
+static_assert(header_offset::session_id == header_offset::stream_id + 4);
+constexpr std::uint64_t pack_stream_session(std::uint32_t stream_id, std::uint32_t session_id) noexcept {
+  return std::uint64_t{stream_id} | std::uint64_t{session_id} << 32;
+}
+
 // A committed frame, read in place. Never copies; valid while the region
 // it points into is not reused by the writer.
 class FrameView {
@@ -161,6 +168,12 @@ class FrameView {
   std::uint32_t stream_id() const noexcept { return header().stream_id(); }
   std::uint32_t session_id() const noexcept { return header().session_id(); }
   std::uint64_t seq() const noexcept { return header().seq(); }
+  // stream_id and session_id as one word (pack_stream_session).
+  std::uint64_t stream_and_session() const noexcept {
+    std::uint64_t ids;
+    std::memcpy(&ids, frame_ + header_offset::stream_id, sizeof ids);
+    return ids;
+  }
   std::uint64_t timestamp_ns() const noexcept { return header().timestamp_ns(); }
   bool has_flag(FrameFlags f) const noexcept { return (flags() & flags_value(f)) != 0; }
   std::span<const std::byte> payload() const noexcept {

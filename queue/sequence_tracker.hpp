@@ -52,14 +52,19 @@ class SequenceTracker {
                   std::uint64_t gap_timeout_ns);
 
   Verdict on_arrival(std::uint64_t seq, std::uint64_t now_ns) noexcept {
-    // The next seq, in order: every frame on a healthy stream, kept inline.
-    // seq 0 is never sent; the last value would overflow next_.
-    if (seq == next_ && seq != 0 && seq != std::numeric_limits<std::uint64_t>::max()) {
-      ++next_;
-      if (seq > highest_seen_) highest_seen_ = seq;
-      return {Verdict::Kind::Deliver};
-    }
+    if (take_in_order(seq)) return {Verdict::Kind::Deliver};
     return on_arrival_out_of_order(seq, now_ns);
+  }
+  // The Deliver case of on_arrival alone: if `seq` is the next one, takes
+  // it and returns true (then drain pop_ready() as after Deliver);
+  // otherwise changes nothing (call on_arrival for the verdict). Every
+  // frame on a healthy stream, kept inline and short.
+  bool take_in_order(std::uint64_t seq) noexcept {
+    // seq 0 is never sent; the last value would overflow next_.
+    if (seq != next_ || seq == 0 || seq == std::numeric_limits<std::uint64_t>::max()) return false;
+    ++next_;
+    if (seq > highest_seen_) highest_seen_ = seq;
+    return true;
   }
 
   // After Deliver (or expire), the next held seq that is now in order.

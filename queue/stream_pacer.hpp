@@ -85,6 +85,8 @@ class BasicStreamPacer {
     const bool catching_up = streaming_ && ahead(lead_end_, position) > 0;
     return catching_up && ahead(otherwise, lead_end_) > 0 ? lead_end_ : otherwise;
   }
+  // after_poll for a poll that moved nothing.
+  void after_idle_poll() noexcept { run_frames_ = 0; }
   // After a poll that began at `start`: `idle` if it moved nothing,
   // `frames` delivered.
   void after_poll(std::uint64_t start, bool idle, std::size_t frames) noexcept {

@@ -92,6 +92,7 @@ class Publication {
   // memory fail validation; ClaimOpen, see Claim). Never blocks, never
   // allocates.
   [[nodiscard]] std::expected<std::uint64_t, Error> offer(std::span<const std::byte> message) noexcept {
+    if (auto* spsc = std::get_if<queue::SpscRing>(&ring_)) [[likely]] spsc->prefetch_last_frame_lines();
     if (!holds_slot()) [[unlikely]] return std::unexpected(Error::Closed);
     if (claim_open_) [[unlikely]] return std::unexpected(Error::ClaimOpen);
     if (message.size() > single_frame_bytes_) [[unlikely]] return offer_fragmented(message);

@@ -48,10 +48,12 @@ struct SessionState {
                std::size_t max_message_bytes)
       : session_id(session),
         stream_id(stream),
+        stream_and_session(queue::pack_stream_session(stream, session)),
         tracker(first_seq, 0, 0),
         reassembly(max_message_bytes) {}
   std::uint32_t session_id;
   std::uint32_t stream_id;
+  std::uint64_t stream_and_session;  // both, as FrameView::stream_and_session()
   std::uint64_t last_switch = 0;  // when the subscription last turned to this session
   queue::SequenceTracker tracker;
   Reassembly reassembly;
