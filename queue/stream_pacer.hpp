@@ -91,7 +91,7 @@ class BasicStreamPacer {
   // `frames` delivered.
   void after_poll(std::uint64_t start, bool idle, std::size_t frames) noexcept {
     if (idle)
-      run_frames_ = 0;
+      after_idle_poll();
     else if (ahead(lead_end_, start) <= 0)  // not the catch-up after a hold
       run_frames_ += frames;
     if (run_frames_ >= backlog_frames) streaming_ = true;
