@@ -16,8 +16,9 @@
 // whose vCPU placement moves every second or so (raw RTT 100 ns one
 // moment, 400 ns the next), separate runs compare different machines, and
 // only ratios of neighbouring blocks are fair. The report gives the median
-// and quartiles of those ratios, and each row's percentiles over all its
-// round trips. Output: a table, and JSON with --json FILE.
+// and quartiles of those ratios (of the blocks' p50s, and of their trimmed
+// means, see trimmed_mean), and each row's percentiles over all its round
+// trips. Output: a table, and JSON with --json FILE.
 #include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
