@@ -1,7 +1,7 @@
 // layer_pingpong: where a sluice round trip spends its time beyond the
 // floor, layer by layer, measured in one process pair.
 //
-// Four 64-byte two-process ping-pongs take turns in blocks of round trips
+// Six 64-byte two-process ping-pongs take turns in blocks of round trips
 // between the same two pinned processes:
 //   raw-cacheline   one cache line per direction, the message's own first
 //                   word is the signal (the floor; as sluice-bench's row)
@@ -12,6 +12,10 @@
 //                   next poll, the producer waiting for that word to clear
 //   spsc-ring       queue::SpscRing itself, over shared memory
 //   sluice-shm      Publication/Subscription on a shm channel
+//   pub-to-ring     a Publication sends, a bare SpscRing reads (the
+//                   channel's segment): the API's sending share alone
+//   ring-to-sub     a bare SpscRing sends (stamping a session and seqs as
+//                   a Publication does), a Subscription reads: its share
 // Each block's p50 is divided by the raw block's p50 next to it: on a VM
 // whose vCPU placement moves every second or so (raw RTT 100 ns one
 // moment, 400 ns the next), separate runs compare different machines, and
@@ -40,8 +44,11 @@
 #include <nlohmann/json.hpp>
 
 #include "queue/spsc_ring.hpp"
+#include "shm/segment.hpp"
 #include "shm/wait_strategy.hpp"
 #include "sluice.hpp"
+#include "transport/shm_channel.hpp"
+#include "transport/uri.hpp"
 #include "tools/bench/clock.hpp"
 #include "tools/bench/cpu_pinning.hpp"
 
@@ -95,11 +102,18 @@ struct RestartModel {
   }
 };
 
+// A session id no Publication draws for a while: a Subscription reading a
+// bare ring's frames takes them for a session that began after it did.
+constexpr std::uint32_t bare_ring_session = 0x7fff0000;
+
 struct Ring {
   queue::SpscRing ring;
+  std::uint64_t next_seq = 1;
   void send(const std::byte* msg) {
-    while (!ring.offer(std::span<const std::byte>(msg, message_bytes), queue::FrameFields{.seq = 1})) {
+    const queue::FrameFields fields{.session_id = bare_ring_session, .seq = next_seq};
+    while (!ring.offer(std::span<const std::byte>(msg, message_bytes), fields)) {
     }
+    ++next_seq;
   }
   void receive(std::byte* msg) {
     for (;;) {
@@ -111,20 +125,47 @@ struct Ring {
   }
 };
 
+void send_via(Publication& pub, const std::byte* msg) {
+  while (!pub.offer(std::span<const std::byte>(msg, message_bytes))) {
+  }
+}
+
+void receive_via(Subscription& sub, std::byte* msg) {
+  for (;;) {
+    const auto got =
+        sub.poll([&](const Message& m) { std::memcpy(msg, m.payload().data(), message_bytes); }, 1);
+    if (got && *got == 1) return;
+  }
+}
+
 struct Channel {
   std::optional<Publication> pub;
   std::optional<Subscription> sub;
-  void send(const std::byte* msg) {
-    while (!pub->offer(std::span<const std::byte>(msg, message_bytes))) {
-    }
-  }
-  void receive(std::byte* msg) {
-    for (;;) {
-      const auto got =
-          sub->poll([&](const Message& m) { std::memcpy(msg, m.payload().data(), message_bytes); }, 1);
-      if (got && *got == 1) return;
-    }
-  }
+  void send(const std::byte* msg) { send_via(*pub, msg); }
+  void receive(std::byte* msg) { receive_via(*sub, msg); }
+};
+
+// A bare ring on a channel's segment: one end of the mixed rows.
+struct SegmentRing {
+  explicit SegmentRing(const std::string& channel)
+      : segment(detail::open_channel_segment(Uri::parse(channel).shm)),
+        end{queue::SpscRing(segment.ring_region(), segment.geometry())} {}
+  shm::Segment segment;
+  Ring end;
+};
+
+struct PubToRing {
+  std::optional<Publication> pub;
+  std::optional<SegmentRing> ring;
+  void send(const std::byte* msg) { send_via(*pub, msg); }
+  void receive(std::byte* msg) { ring->end.receive(msg); }
+};
+
+struct RingToSub {
+  std::optional<SegmentRing> ring;
+  std::optional<Subscription> sub;
+  void send(const std::byte* msg) { ring->end.send(msg); }
+  void receive(std::byte* msg) { receive_via(*sub, msg); }
 };
 
 // A row: one instance per direction ([0] initiator -> responder).
@@ -190,8 +231,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto area = [&](std::size_t i) { return mem + area_bytes * i; };
-  const std::string base = "layer-pingpong-" + std::to_string(::getpid());
-  const std::string ping = "shm:" + base + "-ping", pong = "shm:" + base + "-pong";
+  const std::string base = "shm:layer-pingpong-" + std::to_string(::getpid());
+  const std::string ping = base + "-ping", pong = base + "-pong";
+  const std::string p2r_ping = base + "-p2r-ping", p2r_pong = base + "-p2r-pong";
+  const std::string r2s_ping = base + "-r2s-ping", r2s_pong = base + "-r2s-pong";
+  const auto remove_channels = [&] {
+    for (const auto* c : {&ping, &pong, &p2r_ping, &p2r_pong, &r2s_ping, &r2s_pong}) Context::remove_channel(*c);
+  };
   const bench::TickClock clock = bench::TickClock::calibrate();
   const bench::CpuPlan cpus = bench::plan_cpus();
 
@@ -215,14 +261,24 @@ int main(int argc, char** argv) {
                  {queue::SpscRing(std::span(area(5), ring_bytes), geometry)}};
   Context ctx;
   Row<Channel> shm;
+  Row<PubToRing> p2r;
+  Row<RingToSub> r2s;
   try {
     // Either side may create a channel.
     if (responder) {
       shm.to_responder.sub.emplace(ctx.subscription(ping));
       shm.to_initiator.pub.emplace(ctx.publication(pong));
+      p2r.to_responder.ring.emplace(p2r_ping);
+      p2r.to_initiator.pub.emplace(ctx.publication(p2r_pong));
+      r2s.to_responder.sub.emplace(ctx.subscription(r2s_ping));
+      r2s.to_initiator.ring.emplace(r2s_pong);
     } else {
       shm.to_responder.pub.emplace(ctx.publication(ping));
       shm.to_initiator.sub.emplace(ctx.subscription(pong));
+      p2r.to_responder.pub.emplace(ctx.publication(p2r_ping));
+      p2r.to_initiator.ring.emplace(p2r_pong);
+      r2s.to_responder.ring.emplace(r2s_ping);
+      r2s.to_initiator.sub.emplace(ctx.subscription(r2s_pong));
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "layer_pingpong: %s\n", e.what());
@@ -232,8 +288,7 @@ int main(int argc, char** argv) {
     }
     ::kill(child, SIGKILL);
     ::waitpid(child, nullptr, 0);
-    Context::remove_channel(ping);
-    Context::remove_channel(pong);
+    remove_channels();
     return 1;
   }
   if (responder) {
@@ -247,16 +302,15 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "layer_pingpong: the responder could not set up\n");
       ::kill(child, SIGKILL);
       ::waitpid(child, nullptr, 0);
-      Context::remove_channel(ping);
-      Context::remove_channel(pong);
+      remove_channels();
       return 1;
     }
   }
   // Pinned after the Context started its heartbeat thread, which stays unpinned.
   bench::pin_this_thread(responder ? cpus.peer_cpu : cpus.tool_cpu);
 
-  constexpr int rows = 4;
-  const char* names[rows] = {"raw-cacheline", "restart-model", "spsc-ring", "sluice-shm"};
+  constexpr int rows = 6;
+  const char* names[rows] = {"raw-cacheline", "restart-model", "spsc-ring", "sluice-shm", "pub-to-ring", "ring-to-sub"};
   std::vector<std::uint64_t> block[rows];  // round trips, ns
   std::vector<std::uint64_t> all[rows];
   std::vector<double> ratios[rows];
@@ -284,6 +338,8 @@ int main(int argc, char** argv) {
     run(model, 1);
     run(ring, 2);
     run(shm, 3);
+    run(p2r, 4);
+    run(r2s, 5);
     if (responder || b < 2) continue;
     const double raw_p50 = percentile(block[0], 0.5);
     const double raw_mean = trimmed_mean(block[0]);
@@ -295,8 +351,7 @@ int main(int argc, char** argv) {
   }
   if (responder) return 0;  // its destructors remove its counters segment
   ::waitpid(child, nullptr, 0);
-  Context::remove_channel(ping);
-  Context::remove_channel(pong);
+  remove_channels();
 
   nlohmann::json report = {{"bench", "layer_pingpong"},
                            {"message_bytes", message_bytes},
