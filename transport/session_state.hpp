@@ -46,14 +46,17 @@ struct SessionState {
   // reorder: no window.
   SessionState(std::uint32_t session, std::uint32_t stream, std::uint64_t first_seq,
                std::size_t max_message_bytes)
-      : session_id(session),
-        stream_id(stream),
-        stream_and_session(queue::pack_stream_session(stream, session)),
+      : stream_id(stream),
+        session_id(session),
         tracker(first_seq, 0, 0),
         reassembly(max_message_bytes) {}
-  std::uint32_t session_id;
+  // Whether frame `f` is of this session (and stream).
+  bool carries(const queue::FrameView& f) const noexcept {
+    return queue::pack_stream_session(stream_id, session_id) == f.stream_and_session();
+  }
+  // In the header's order: carries() then loads both as one word.
   std::uint32_t stream_id;
-  std::uint64_t stream_and_session;  // both, as FrameView::stream_and_session()
+  std::uint32_t session_id;
   std::uint64_t last_switch = 0;  // when the subscription last turned to this session
   queue::SequenceTracker tracker;
   Reassembly reassembly;

@@ -147,7 +147,7 @@ std::uint64_t Subscription::replay_position(const queue::BroadcastReader& reader
 
 SessionState& Subscription::find_or_add_session(const queue::FrameView& f) noexcept {
   for (auto& s : sessions_) {
-    if (s.session_id == f.session_id() && s.stream_id == f.stream_id()) {
+    if (s.carries(f)) {
       s.last_switch = ++session_switches_;
       return *(last_session_ = &s);
     }
@@ -172,10 +172,8 @@ SessionState& Subscription::find_or_add_session(const queue::FrameView& f) noexc
 }
 
 Subscription::Accept Subscription::accept(const queue::FrameView& f) noexcept {
-  SessionState& s = last_session_ != nullptr && last_session_->session_id == f.session_id() &&
-                            last_session_->stream_id == f.stream_id()
-                        ? *last_session_
-                        : find_or_add_session(f);
+  SessionState& s =
+      last_session_ != nullptr && last_session_->carries(f) ? *last_session_ : find_or_add_session(f);
   const auto verdict = s.tracker.on_arrival(f.seq(), 0);
   switch (verdict.kind) {
     case queue::Verdict::Kind::Deliver: break;

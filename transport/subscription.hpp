@@ -90,7 +90,7 @@ class Subscription {
   // after the poll). Takes the seq.
   bool accepts_next_whole(const queue::FrameView& f) noexcept {
     SessionState* s = last_session_;
-    return s != nullptr && s->stream_and_session == f.stream_and_session() &&
+    return s != nullptr && s->carries(f) &&
            f.flags() == queue::unfragmented_flags && s->tracker.take_in_order(f.seq());
   }
   static Message whole_message(const queue::FrameView& f) noexcept {
